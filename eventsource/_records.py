@@ -1,0 +1,150 @@
+"""Events in their storage form: encoded for writing, decoded from rows when read.
+
+Every backend writes `NewEvent`s and reads rows of `ROW_COLUMNS`, so the round trip of an
+event is the same code everywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from . import _codec
+from .events import DomainEvent, EventRegistry
+from .types import StoredEvent
+
+ROW_COLUMNS = (
+    "id",
+    "event_id",
+    "event_type",
+    "event_version",
+    "aggregate_id",
+    "aggregate_type",
+    "version",
+    "tenant_id",
+    "actor_id",
+    "timestamp",
+    "correlation_id",
+    "causation_id",
+    "payload",
+    "metadata",
+    "created_at",
+)
+"""The columns of a read row, in order: the shared shape every backend selects."""
+
+Row = Sequence[Any]
+
+
+@attrs.frozen
+class NewEvent:
+    """One event of a batch, validated and encoded, ready to be written."""
+
+    event_id: UUID
+    event_type: str
+    event_version: int
+    aggregate_id: UUID
+    aggregate_type: str
+    tenant_id: UUID | None
+    actor_id: str | None
+    occurred_at: datetime
+    correlation_id: UUID
+    causation_id: UUID | None
+    payload: str
+    metadata: str
+
+    @classmethod
+    def encode(cls, event: DomainEvent, event_type: str, aggregate_type: str) -> NewEvent:
+        return cls(
+            event.event_id,
+            event_type,
+            event.event_version,
+            event.aggregate_id,
+            aggregate_type,
+            event.tenant_id,
+            event.actor_id,
+            event.occurred_at,
+            event.correlation_id,
+            event.causation_id,
+            _codec.dumps(event.payload()),
+            _codec.dumps(event.metadata_json_ready()),
+        )
+
+    def row(self, global_position: int, version: int, stored_at: datetime) -> tuple[Any, ...]:
+        """The read row this event becomes once stored (used by the in-memory store)."""
+        return (
+            global_position,
+            self.event_id,
+            self.event_type,
+            self.event_version,
+            self.aggregate_id,
+            self.aggregate_type,
+            version,
+            self.tenant_id,
+            self.actor_id,
+            self.occurred_at,
+            self.correlation_id,
+            self.causation_id,
+            self.payload,
+            self.metadata,
+            stored_at,
+        )
+
+
+def _json(value: Any) -> Any:
+    return _codec.loads(value) if isinstance(value, (str, bytes)) else value
+
+
+def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
+    """The event of a read row (see ROW_COLUMNS)."""
+    (
+        _,
+        event_id,
+        event_type,
+        _event_version,
+        aggregate_id,
+        aggregate_type,
+        version,
+        tenant_id,
+        actor_id,
+        occurred_at,
+        correlation_id,
+        causation_id,
+        payload,
+        metadata,
+        _stored_at,
+    ) = row
+    cls = registry.get(event_type)
+    data: dict[str, Any] = _json(payload)
+    data.update(
+        event_id=event_id,
+        occurred_at=occurred_at,
+        aggregate_id=aggregate_id,
+        aggregate_type=aggregate_type,
+        aggregate_version=version,
+        tenant_id=tenant_id,
+        actor_id=actor_id,
+        correlation_id=correlation_id,
+        causation_id=causation_id,
+        metadata=_json(metadata),
+    )
+    event: DomainEvent = _codec.structure(data, cls)
+    return event
+
+
+def decode_stored(row: Row, registry: EventRegistry) -> StoredEvent:
+    """The stored event of a read row (see ROW_COLUMNS)."""
+    event = decode_event(row, registry)
+    stored_at = row[14]
+    return StoredEvent(
+        event=event,
+        stream_id=f"{event.aggregate_id}:{event.aggregate_type}",
+        stream_position=event.aggregate_version,
+        global_position=row[0],
+        stored_at=stored_at
+        if isinstance(stored_at, datetime)
+        else datetime.fromisoformat(stored_at),
+    )
