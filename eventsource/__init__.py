@@ -18,6 +18,7 @@ from .errors import (
 from .events import DomainEvent, EventRegistry, default_registry, register_event
 from .interface import EventStore, SyncEventStore
 from .memory import InMemoryEventStore, SyncInMemoryEventStore
+from .postgres import PostgreSQLEventStore, SyncPostgreSQLEventStore
 from .types import (
     AppendResult,
     EventStream,
@@ -42,6 +43,7 @@ __all__ = [
     "ExpectedVersion",
     "InMemoryEventStore",
     "OptimisticLockError",
+    "PostgreSQLEventStore",
     "ReadDirection",
     "ReadOptions",
     "SchemaNotInitializedError",
@@ -50,6 +52,7 @@ __all__ = [
     "StoredEvent",
     "SyncEventStore",
     "SyncInMemoryEventStore",
+    "SyncPostgreSQLEventStore",
     "__version__",
     "default_registry",
     "register_event",

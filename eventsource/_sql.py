@@ -1,0 +1,312 @@
+"""PostgreSQL query builders, named after what they select. Built with `psycopg.sql` once.
+
+The global log is ordered by `(transaction_id, id)`, where `transaction_id` is the writing
+transaction's `pg_current_xact_id()`. `read_all` only reads below
+`pg_snapshot_xmin(pg_current_snapshot())`: every transaction below that horizon has ended,
+so no event can still appear before a position a reader has passed. Ids alone cannot do
+this: a BIGSERIAL id is taken when a row is inserted, not when it commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cache
+from importlib import resources
+from typing import Any
+from uuid import UUID
+
+from psycopg import sql
+
+from ._operations import Query
+from ._records import ROW_COLUMNS, Row
+from ._rules import AppendRequest
+from ._sql_common import CommonQueries
+from .types import ReadDirection, ReadOptions
+
+_ID, _VERSION = 0, 6  # indices into a read row
+
+Composable = sql.Composable
+
+
+def _columns(prefix: str | None = None) -> Composable:
+    return sql.SQL(", ").join(
+        sql.Identifier(prefix, name) if prefix else sql.Identifier(name) for name in ROW_COLUMNS
+    )
+
+
+_SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(8291173046552);\n"
+
+
+def schema_sql() -> str:
+    """The packaged `schema.sql`."""
+    return resources.files("eventsource").joinpath("schema.sql").read_text(encoding="utf-8")
+
+
+_LOG_ORDER = ("transaction_id", "id")
+_HORIZON = sql.SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
+
+
+class PostgresQueries(CommonQueries):
+    """The queries of `_operations.Queries` for PostgreSQL."""
+
+    def __init__(self, *, outbox_enabled: bool = False) -> None:
+        self.events = sql.Identifier("events")
+        self.outbox = sql.Identifier("event_outbox")
+        self.outbox_enabled = outbox_enabled
+        self._append = self._append_statement()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def _append_statement(self) -> Composable:
+        outbox = sql.SQL(
+            """,
+outbox AS (
+    INSERT INTO {outbox} (id, event_id, event_type, aggregate_id, aggregate_type, tenant_id,
+                          event_data, created_at, status)
+    SELECT gen_random_uuid(), i.event_id, i.event_type, i.aggregate_id, i.aggregate_type,
+           i.tenant_id,
+           jsonb_build_object(
+               'event_id', i.event_id, 'event_type', i.event_type,
+               'event_version', i.event_version, 'aggregate_id', i.aggregate_id,
+               'aggregate_type', i.aggregate_type, 'aggregate_version', i.version,
+               'tenant_id', i.tenant_id, 'actor_id', i.actor_id,
+               'occurred_at', i."timestamp", 'correlation_id', i.correlation_id,
+               'causation_id', i.causation_id, 'metadata', i.metadata, 'payload', i.payload),
+           i.created_at, 'pending'
+    FROM inserted i
+)"""
+        ).format(outbox=self.outbox)
+        return sql.SQL(
+            """WITH batch AS (
+    SELECT * FROM unnest(
+        %(event_ids)s::uuid[], %(event_types)s::text[], %(event_versions)s::int[],
+        %(tenant_ids)s::text[], %(actor_ids)s::text[], %(occurred_ats)s::timestamptz[],
+        %(correlation_ids)s::uuid[], %(causation_ids)s::uuid[],
+        %(payloads)s::text[], %(metadatas)s::text[]
+    ) WITH ORDINALITY AS b(event_id, event_type, event_version, tenant_id, actor_id,
+                           occurred_at, correlation_id, causation_id, payload, metadata, n)
+),
+existing AS (
+    SELECT event_id, aggregate_id, aggregate_type, version, id
+    FROM {events} WHERE event_id = ANY(%(event_ids)s::uuid[])
+),
+stream AS (
+    SELECT coalesce(max(version), 0) AS version
+    FROM {events} WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s
+),
+inserted AS (
+    INSERT INTO {events} (event_id, event_type, event_version, aggregate_type, aggregate_id,
+                          tenant_id, actor_id, version, "timestamp", payload, metadata,
+                          correlation_id, causation_id)
+    SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s, %(aggregate_id)s,
+           b.tenant_id, b.actor_id, stream.version + b.n, b.occurred_at, b.payload::jsonb,
+           b.metadata::jsonb, b.correlation_id, b.causation_id
+    FROM batch b CROSS JOIN stream
+    WHERE NOT EXISTS (SELECT FROM existing)
+      AND (%(expected)s = -1
+           OR (%(expected)s = -2 AND stream.version > 0)
+           OR stream.version = %(expected)s)
+    ORDER BY b.n
+    RETURNING *
+){outbox}
+SELECT stream.version, (SELECT max(id) FROM inserted), (SELECT max(version) FROM inserted),
+       e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id
+FROM stream LEFT JOIN existing e ON true"""
+        ).format(
+            events=self.events, outbox=outbox if self.outbox_enabled else sql.SQL("")
+        )
+
+    def append(self, request: AppendRequest) -> Query:
+        events = request.events
+        return Query(
+            self._append,
+            {
+                "aggregate_id": request.aggregate_id,
+                "aggregate_type": request.aggregate_type,
+                "expected": request.expected_version,
+                "event_ids": [e.event_id for e in events],
+                "event_types": [e.event_type for e in events],
+                "event_versions": [e.event_version for e in events],
+                "tenant_ids": [None if e.tenant_id is None else str(e.tenant_id) for e in events],
+                "actor_ids": [e.actor_id for e in events],
+                "occurred_ats": [e.occurred_at for e in events],
+                "correlation_ids": [e.correlation_id for e in events],
+                "causation_ids": [e.causation_id for e in events],
+                "payloads": [e.payload for e in events],
+                "metadatas": [e.metadata for e in events],
+            },
+        )
+
+    def schema(self) -> Query:
+        # One simple-protocol script, so one transaction; the advisory lock makes
+        # concurrent initializations take turns instead of racing on the catalog.
+        return Query(_SCHEMA_LOCK + schema_sql(), None)
+
+    # -- point reads -----------------------------------------------------------------------
+
+    def event_exists(self, event_id: UUID) -> Query:
+        statement = self._statement("SELECT 1 FROM {events} WHERE event_id = %s")
+        return Query(statement, (event_id,))
+
+    def stream_version(self, aggregate_id: UUID, aggregate_type: str) -> Query:
+        statement = self._statement(
+            "SELECT coalesce(max(version), 0) FROM {events}"
+            " WHERE aggregate_id = %s AND aggregate_type = %s"
+        )
+        return Query(statement, (aggregate_id, aggregate_type))
+
+    def global_position(self) -> Query:
+        statement = sql.SQL(
+            "SELECT id FROM {events} WHERE {horizon} ORDER BY transaction_id DESC, id DESC LIMIT 1"
+        ).format(events=self.events, horizon=_HORIZON)
+        return Query(statement)
+
+    def list_streams(self, limit: int) -> Query:
+        statement = self._statement(
+            "SELECT aggregate_id, aggregate_type, max(version), max(id) FROM {events}"
+            " GROUP BY aggregate_id, aggregate_type ORDER BY min(id) LIMIT %s"
+        )
+        return Query(statement, (limit,))
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def stream_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None,
+        from_version: int,
+        lower: datetime | None,
+        upper: datetime | None,
+    ) -> Query:
+        params = {
+            "aggregate_id": aggregate_id,
+            "aggregate_type": aggregate_type,
+            "from_version": from_version,
+            "lower": lower,
+            "upper": upper,
+        }
+        return Query(self._stream_events(aggregate_type is None, lower is not None, upper is not None), params)
+
+    @cache  # noqa: B019  (one instance per store; the variants are few)
+    def _stream_events(self, every_type: bool, has_lower: bool, has_upper: bool) -> Composable:
+        until = sql.SQL(' AND "timestamp" <= %(upper)s') if has_upper else sql.SQL("")
+        since = sql.SQL(' AND e."timestamp" >= %(lower)s') if has_lower else sql.SQL("")
+        e_until = sql.SQL(' AND e."timestamp" <= %(upper)s') if has_upper else sql.SQL("")
+        if every_type:
+            return sql.SQL(
+                "SELECT 0, {columns} FROM {events} e WHERE e.aggregate_id = %(aggregate_id)s"
+                " AND e.version > %(from_version)s{since}{until}"
+                " ORDER BY e.transaction_id, e.id"
+            ).format(
+                columns=_columns("e"), events=self.events, since=since, until=e_until
+            )
+        return sql.SQL(
+            "SELECT s.version, {columns} FROM"
+            " (SELECT coalesce(max(version), 0) AS version FROM {events}"
+            "  WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s"
+            "{until}) s"
+            " LEFT JOIN {events} e ON e.aggregate_id = %(aggregate_id)s"
+            " AND e.aggregate_type = %(aggregate_type)s AND e.version > %(from_version)s"
+            "{since}{e_until}"
+            " ORDER BY e.version"
+        ).format(
+            columns=_columns("e"), events=self.events, until=until, since=since, e_until=e_until
+        )
+
+    def events_by_type(
+        self, aggregate_type: str, tenant_id: UUID | None, since: datetime | None
+    ) -> Query:
+        conditions = [sql.SQL("aggregate_type = %(aggregate_type)s")]
+        if tenant_id is not None:
+            conditions.append(sql.SQL("tenant_id = %(tenant_id)s"))
+        if since is not None:
+            conditions.append(sql.SQL('"timestamp" > %(since)s'))
+        statement = sql.SQL(
+            'SELECT {columns} FROM {events} WHERE {where} ORDER BY "timestamp", transaction_id, id'
+        ).format(columns=_columns(), events=self.events, where=sql.SQL(" AND ").join(conditions))
+        params = {
+            "aggregate_type": aggregate_type,
+            "tenant_id": None if tenant_id is None else str(tenant_id),
+            "since": since,
+        }
+        return Query(statement, params)
+
+    def read_stream_page(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None,
+        options: ReadOptions,
+        last: Row | None,
+        size: int,
+    ) -> Query:
+        forward = options.direction is ReadDirection.FORWARD
+        conditions = [sql.SQL("aggregate_id = %(aggregate_id)s")]
+        params: dict[str, Any] = {"aggregate_id": aggregate_id, "size": size}
+        if aggregate_type is None:
+            # Several streams: log order; the version cursor stays, the page cursor is the
+            # last row's place in the log.
+            cursor = options.from_position
+            order = _LOG_ORDER
+            if last is not None:
+                conditions.append(_after_event(forward, self.events))
+                params["after"] = last[_ID]
+        else:
+            conditions.append(sql.SQL("aggregate_type = %(aggregate_type)s"))
+            params["aggregate_type"] = aggregate_type
+            cursor = options.from_position if last is None else last[_VERSION]
+            order = ("version",)
+        if forward:
+            conditions.append(sql.SQL("version > %(cursor)s"))
+        elif cursor:
+            conditions.append(sql.SQL("version < %(cursor)s"))
+        params["cursor"] = cursor
+        return self._page(conditions, params, options, order, forward)
+
+    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
+        forward = options.direction is ReadDirection.FORWARD
+        conditions: list[Composable] = [_HORIZON]
+        after = options.from_position if last is None else last[_ID]
+        params: dict[str, Any] = {"size": size, "after": after}
+        if after:
+            conditions.append(_after_event(forward, self.events))
+        return self._page(conditions, params, options, _LOG_ORDER, forward)
+
+    def _page(
+        self,
+        conditions: list[Composable],
+        params: dict[str, Any],
+        options: ReadOptions,
+        order: tuple[str, ...],
+        forward: bool,
+    ) -> Query:
+        if options.tenant_id is not None:
+            conditions.append(sql.SQL("tenant_id = %(tenant_id)s"))
+            params["tenant_id"] = str(options.tenant_id)
+        if options.from_timestamp is not None:
+            conditions.append(sql.SQL('"timestamp" >= %(from_timestamp)s'))
+            params["from_timestamp"] = options.from_timestamp
+        if options.to_timestamp is not None:
+            conditions.append(sql.SQL('"timestamp" <= %(to_timestamp)s'))
+            params["to_timestamp"] = options.to_timestamp
+        direction = sql.SQL("ASC" if forward else "DESC")
+        statement = sql.SQL(
+            "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(size)s"
+        ).format(
+            columns=_columns(),
+            events=self.events,
+            where=sql.SQL(" AND ").join(conditions),
+            order=sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(column), direction) for column in order
+            ),
+        )
+        return Query(statement, params)
+
+    def _statement(self, template: str) -> Composable:
+        return sql.SQL(template).format(events=self.events)  # type: ignore[arg-type]
+
+
+def _after_event(forward: bool, events: sql.Identifier) -> Composable:
+    """The row is after (before, backward) the event at global position %(after)s, in log order."""
+    return sql.SQL(
+        "(transaction_id, id) {op} (SELECT transaction_id, id FROM {events} WHERE id = %(after)s)"
+    ).format(op=sql.SQL(">" if forward else "<"), events=events)

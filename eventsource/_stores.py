@@ -1,0 +1,212 @@
+"""The public methods of the SQL stores, once for sync and once for async.
+
+A SQL store is an `Operations` (the dialect's queries and the registry), an executor (runs a
+query on the backend's connection) and a tracer. `SyncSQLEventStore` and `AsyncSQLEventStore`
+turn each public call into an operation and drive it; the backends only supply the executor,
+the schema and their own life cycle.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Iterator, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from . import _driver
+from ._operations import Operations, Query, Stats, StreamInfo
+from ._records import Row
+from ._tracing import Tracer
+from .events import DomainEvent
+from .interface import EventStore, SyncEventStore
+from .types import AppendResult, EventStream, ReadOptions, StoredEvent
+
+
+class SyncSQLEventStore(SyncEventStore):
+    """A synchronous store over a SQL backend: subclasses provide `_execute`."""
+
+    _ops: Operations
+    _tracer: Tracer
+
+    @abstractmethod
+    def _execute(self, query: Query) -> list[Row]:
+        """Run one query and return its rows, raising eventsource errors."""
+
+    def append_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+    ) -> AppendResult:
+        op = self._ops.append_events(aggregate_id, aggregate_type, events, expected_version)
+        with self._tracer.span("append_events", aggregate_id, aggregate_type, len(events)):
+            return _driver.run(op, self._execute)
+
+    def get_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None = None,
+        from_version: int = 0,
+        from_timestamp: datetime | None = None,
+        to_timestamp: datetime | None = None,
+    ) -> EventStream:
+        op = self._ops.get_events(
+            aggregate_id, aggregate_type, from_version, from_timestamp, to_timestamp
+        )
+        with self._tracer.span("get_events", aggregate_id, aggregate_type):
+            return _driver.run(op, self._execute)
+
+    def get_events_by_type(
+        self,
+        aggregate_type: str,
+        tenant_id: UUID | None = None,
+        from_timestamp: datetime | float | None = None,
+    ) -> list[DomainEvent]:
+        op = self._ops.get_events_by_type(aggregate_type, tenant_id, from_timestamp)
+        with self._tracer.span("get_events_by_type", aggregate_type=aggregate_type):
+            return _driver.run(op, self._execute)
+
+    def event_exists(self, event_id: UUID) -> bool:
+        op = self._ops.event_exists(event_id)
+        with self._tracer.span("event_exists"):
+            return _driver.run(op, self._execute)
+
+    def get_stream_version(self, aggregate_id: UUID, aggregate_type: str) -> int:
+        op = self._ops.get_stream_version(aggregate_id, aggregate_type)
+        with self._tracer.span("get_stream_version", aggregate_id, aggregate_type):
+            return _driver.run(op, self._execute)
+
+    def get_global_position(self) -> int:
+        op = self._ops.get_global_position()
+        with self._tracer.span("get_global_position"):
+            return _driver.run(op, self._execute)
+
+    def read_stream(
+        self, stream_id: str, options: ReadOptions | None = None
+    ) -> Iterator[StoredEvent]:
+        op = self._ops.read_stream(stream_id, options)
+        for page in _driver.pages(op, self._traced("read_stream")):
+            yield from page
+
+    def read_all(self, options: ReadOptions | None = None) -> Iterator[StoredEvent]:
+        op = self._ops.read_all(options)
+        for page in _driver.pages(op, self._traced("read_all")):
+            yield from page
+
+    def initialize(self) -> None:
+        with self._tracer.span("initialize"):
+            _driver.run(self._ops.initialize(), self._execute)
+
+    def list_streams(self, limit: int = 100) -> list[StreamInfo]:
+        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
+        with self._tracer.span("list_streams"):
+            return _driver.run(self._ops.list_streams(limit), self._execute)
+
+    def get_stats(self) -> Stats:
+        """Event counts by type and by tenant, the stream count and the head position."""
+        with self._tracer.span("get_stats"):
+            return _driver.run(self._ops.get_stats(), self._execute)
+
+    def _traced(self, operation: str) -> _driver.Execute:
+        def execute(query: Query) -> list[Row]:
+            with self._tracer.span(operation):
+                return self._execute(query)
+
+        return execute
+
+
+class AsyncSQLEventStore(EventStore):
+    """The asyncio twin of `SyncSQLEventStore`: subclasses provide an awaitable `_execute`."""
+
+    _ops: Operations
+    _tracer: Tracer
+
+    @abstractmethod
+    async def _execute(self, query: Query) -> list[Row]:
+        """Run one query and return its rows, raising eventsource errors."""
+
+    async def append_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+    ) -> AppendResult:
+        op = self._ops.append_events(aggregate_id, aggregate_type, events, expected_version)
+        with self._tracer.span("append_events", aggregate_id, aggregate_type, len(events)):
+            return await _driver.run_async(op, self._execute)
+
+    async def get_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None = None,
+        from_version: int = 0,
+        from_timestamp: datetime | None = None,
+        to_timestamp: datetime | None = None,
+    ) -> EventStream:
+        op = self._ops.get_events(
+            aggregate_id, aggregate_type, from_version, from_timestamp, to_timestamp
+        )
+        with self._tracer.span("get_events", aggregate_id, aggregate_type):
+            return await _driver.run_async(op, self._execute)
+
+    async def get_events_by_type(
+        self,
+        aggregate_type: str,
+        tenant_id: UUID | None = None,
+        from_timestamp: datetime | float | None = None,
+    ) -> list[DomainEvent]:
+        op = self._ops.get_events_by_type(aggregate_type, tenant_id, from_timestamp)
+        with self._tracer.span("get_events_by_type", aggregate_type=aggregate_type):
+            return await _driver.run_async(op, self._execute)
+
+    async def event_exists(self, event_id: UUID) -> bool:
+        op = self._ops.event_exists(event_id)
+        with self._tracer.span("event_exists"):
+            return await _driver.run_async(op, self._execute)
+
+    async def get_stream_version(self, aggregate_id: UUID, aggregate_type: str) -> int:
+        op = self._ops.get_stream_version(aggregate_id, aggregate_type)
+        with self._tracer.span("get_stream_version", aggregate_id, aggregate_type):
+            return await _driver.run_async(op, self._execute)
+
+    async def get_global_position(self) -> int:
+        op = self._ops.get_global_position()
+        with self._tracer.span("get_global_position"):
+            return await _driver.run_async(op, self._execute)
+
+    async def read_stream(
+        self, stream_id: str, options: ReadOptions | None = None
+    ) -> AsyncIterator[StoredEvent]:
+        op = self._ops.read_stream(stream_id, options)
+        async for page in _driver.pages_async(op, self._traced("read_stream")):
+            for event in page:
+                yield event
+
+    async def read_all(self, options: ReadOptions | None = None) -> AsyncIterator[StoredEvent]:
+        op = self._ops.read_all(options)
+        async for page in _driver.pages_async(op, self._traced("read_all")):
+            for event in page:
+                yield event
+
+    async def initialize(self) -> None:
+        with self._tracer.span("initialize"):
+            await _driver.run_async(self._ops.initialize(), self._execute)
+
+    async def list_streams(self, limit: int = 100) -> list[StreamInfo]:
+        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
+        with self._tracer.span("list_streams"):
+            return await _driver.run_async(self._ops.list_streams(limit), self._execute)
+
+    async def get_stats(self) -> Stats:
+        """Event counts by type and by tenant, the stream count and the head position."""
+        with self._tracer.span("get_stats"):
+            return await _driver.run_async(self._ops.get_stats(), self._execute)
+
+    def _traced(self, operation: str) -> _driver.ExecuteAsync:
+        async def execute(query: Query) -> list[Row]:
+            with self._tracer.span(operation):
+                return await self._execute(query)
+
+        return execute

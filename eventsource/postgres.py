@@ -1,0 +1,189 @@
+"""PostgreSQL stores on psycopg 3 pools: `SyncPostgreSQLEventStore` and `PostgreSQLEventStore`.
+
+Both run the same operations (`_operations.py`) with the same queries (`_sql.py`); only the
+executor differs. Each query runs in autocommit on a connection borrowed from the pool for
+that query alone, so an append is one statement, one transaction, one round trip, and no
+connection is held while a reader's caller works on a page.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import psycopg
+import psycopg_pool
+from psycopg.conninfo import conninfo_to_dict
+
+from ._operations import Operations, Query
+from ._records import Row
+from ._sql import PostgresQueries
+from ._stores import AsyncSQLEventStore, SyncSQLEventStore
+from ._tracing import Tracer
+from ._translate import translate_psycopg
+from .events import EventRegistry, default_registry
+
+__all__ = ["PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
+
+_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
+
+
+def _parts(
+    event_registry: EventRegistry | None, outbox_enabled: bool, enable_tracing: bool
+) -> tuple[Operations, Tracer]:
+    registry = default_registry if event_registry is None else event_registry
+    ops = Operations(PostgresQueries(outbox_enabled=outbox_enabled), registry)
+    return ops, Tracer(enabled=enable_tracing, db_system="postgresql")
+
+
+def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
+    conninfo_to_dict(url)  # a malformed URL fails here, before any pool exists
+    kwargs = dict(pool_kwargs)
+    kwargs["kwargs"] = {"autocommit": True, **kwargs.get("kwargs", {})}
+    kwargs.setdefault("timeout", 10.0)
+    return kwargs
+
+
+class SyncPostgreSQLEventStore(SyncSQLEventStore):
+    """The PostgreSQL event store on a `psycopg_pool.ConnectionPool`.
+
+    A store given a pool never closes it; `from_url` makes a pool the store owns and closes.
+    """
+
+    def __init__(
+        self,
+        pool: psycopg_pool.ConnectionPool[Any],
+        *,
+        event_registry: EventRegistry | None = None,
+        outbox_enabled: bool = False,
+        enable_tracing: bool = True,
+    ) -> None:
+        if not isinstance(pool, psycopg_pool.ConnectionPool):
+            raise TypeError(f"pool must be a psycopg_pool.ConnectionPool, got {pool!r}")
+        self._pool = pool
+        self._owns_pool = False
+        self._ops, self._tracer = _parts(event_registry, outbox_enabled, enable_tracing)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        event_registry: EventRegistry | None = None,
+        outbox_enabled: bool = False,
+        enable_tracing: bool = True,
+        **pool_kwargs: Any,
+    ) -> Self:
+        """A store with its own pool on `url` (a `postgresql://` URL or a conninfo string)."""
+        pool = psycopg_pool.ConnectionPool(url, open=True, **_pool_kwargs(url, pool_kwargs))
+        store = cls(
+            pool,
+            event_registry=event_registry,
+            outbox_enabled=outbox_enabled,
+            enable_tracing=enable_tracing,
+        )
+        store._owns_pool = True
+        return store
+
+    @property
+    def pool(self) -> psycopg_pool.ConnectionPool[Any]:
+        return self._pool
+
+    def _execute(self, query: Query) -> list[Row]:
+        try:
+            with self._pool.connection() as conn:
+                autocommit = conn.autocommit
+                if not autocommit:
+                    conn.autocommit = True
+                try:
+                    cursor = conn.execute(query.sql, query.params, prepare=query.params is not None)
+                    return cursor.fetchall() if cursor.description else []
+                finally:
+                    if not autocommit:
+                        conn.autocommit = False
+        except _ERRORS as exc:
+            raise translate_psycopg(exc) from exc
+
+    def close(self) -> None:
+        if self._owns_pool:
+            self._pool.close()
+
+
+class PostgreSQLEventStore(AsyncSQLEventStore):
+    """The asyncio PostgreSQL event store on a `psycopg_pool.AsyncConnectionPool`.
+
+    `from_url` returns at once; its pool opens on first use (or on `async with`).
+    """
+
+    def __init__(
+        self,
+        pool: psycopg_pool.AsyncConnectionPool[Any],
+        *,
+        event_registry: EventRegistry | None = None,
+        outbox_enabled: bool = False,
+        enable_tracing: bool = True,
+    ) -> None:
+        if not isinstance(pool, psycopg_pool.AsyncConnectionPool):
+            raise TypeError(f"pool must be a psycopg_pool.AsyncConnectionPool, got {pool!r}")
+        self._pool = pool
+        self._owns_pool = False
+        self._opened = False
+        self._ops, self._tracer = _parts(event_registry, outbox_enabled, enable_tracing)
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        event_registry: EventRegistry | None = None,
+        outbox_enabled: bool = False,
+        enable_tracing: bool = True,
+        **pool_kwargs: Any,
+    ) -> Self:
+        """A store with its own pool on `url` (a `postgresql://` URL or a conninfo string)."""
+        pool = psycopg_pool.AsyncConnectionPool(url, open=False, **_pool_kwargs(url, pool_kwargs))
+        store = cls(
+            pool,
+            event_registry=event_registry,
+            outbox_enabled=outbox_enabled,
+            enable_tracing=enable_tracing,
+        )
+        store._owns_pool = True
+        return store
+
+    @property
+    def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
+        return self._pool
+
+    async def __aenter__(self) -> Self:
+        await self.open()
+        return self
+
+    async def open(self) -> None:
+        """Open an owned pool now rather than on first use."""
+        if self._owns_pool and not self._opened:
+            await self._pool.open()
+        self._opened = True
+
+    async def _execute(self, query: Query) -> list[Row]:
+        try:
+            if not self._opened:
+                await self.open()
+            async with self._pool.connection() as conn:
+                autocommit = conn.autocommit
+                if not autocommit:
+                    await conn.set_autocommit(True)
+                try:
+                    cursor = await conn.execute(
+                        query.sql, query.params, prepare=query.params is not None
+                    )
+                    return await cursor.fetchall() if cursor.description else []
+                finally:
+                    if not autocommit:
+                        await conn.set_autocommit(False)
+        except _ERRORS as exc:
+            raise translate_psycopg(exc) from exc
+
+    async def close(self) -> None:
+        if self._owns_pool:
+            self._opened = True  # a closed pool stays closed
+            await self._pool.close()
