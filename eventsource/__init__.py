@@ -19,6 +19,7 @@ from .events import DomainEvent, EventRegistry, default_registry, register_event
 from .interface import EventStore, SyncEventStore
 from .memory import InMemoryEventStore, SyncInMemoryEventStore
 from .postgres import PostgreSQLEventStore, SyncPostgreSQLEventStore
+from .sqlite import SQLiteEventStore, SyncSQLiteEventStore
 from .types import (
     AppendResult,
     EventStream,
@@ -46,6 +47,7 @@ __all__ = [
     "PostgreSQLEventStore",
     "ReadDirection",
     "ReadOptions",
+    "SQLiteEventStore",
     "SchemaNotInitializedError",
     "SerializationError",
     "StoreUnavailableError",
@@ -53,6 +55,7 @@ __all__ = [
     "SyncEventStore",
     "SyncInMemoryEventStore",
     "SyncPostgreSQLEventStore",
+    "SyncSQLiteEventStore",
     "__version__",
     "default_registry",
     "register_event",

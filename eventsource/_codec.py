@@ -9,6 +9,7 @@ enums as their values, nested attrs classes as objects. Values whose static type
 
 from __future__ import annotations
 
+import enum
 import json
 import typing
 from collections.abc import Callable, Mapping
@@ -35,6 +36,34 @@ _BARE_CONTAINERS: frozenset[object] = frozenset(
 
 def _unstructure_datetime(value: datetime) -> str:
     return check_aware(value, "datetime value").isoformat()
+
+
+def _unstructure_decimal(value: object) -> str:
+    # `str` would take anything (a float, a set) and store text that no longer reads back.
+    if not isinstance(value, Decimal):
+        raise SerializationError(f"expected a Decimal, got {type(value).__name__}: {value!r}")
+    return str(value)
+
+
+def _unstructure_uuid(value: object) -> str:
+    if not isinstance(value, UUID):
+        raise SerializationError(f"expected a UUID, got {type(value).__name__}: {value!r}")
+    return str(value)
+
+
+def _unstructure_date(value: object) -> str:
+    # A datetime is a date, but stored as one it would silently lose its time.
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise SerializationError(
+            f"expected a date, got {type(value).__name__}: {value!r} "
+            "(annotate the field `datetime` to store a datetime)"
+        )
+    return value.isoformat()
+
+
+def _structure_none(value: object, _: object) -> None:
+    if value is not None:
+        raise TypeError(f"expected None, got {type(value).__name__}")
 
 
 def _structure_datetime(value: object, _: object) -> datetime:
@@ -65,6 +94,11 @@ def _structure_decimal(value: object, _: object) -> Decimal:
 
 def tag(value: Any) -> Any:
     """JSON-ready form of a value whose type no annotation tells."""
+    if isinstance(value, enum.Enum):  # a str or int enum would come back a plain str or int
+        raise SerializationError(
+            f"cannot store the enum member {value!r} in an untyped position (metadata, Any, "
+            "bare list/dict/tuple); annotate the field with its enum type"
+        )
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
@@ -124,14 +158,15 @@ def _is_untyped(tp: object) -> bool:
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=False)
-    converter.register_unstructure_hook(Decimal, str)
+    converter.register_unstructure_hook(Decimal, _unstructure_decimal)
     converter.register_structure_hook(Decimal, _structure_decimal)
-    converter.register_unstructure_hook(UUID, str)
+    converter.register_unstructure_hook(UUID, _unstructure_uuid)
     converter.register_structure_hook(UUID, _structure_uuid)
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
     converter.register_structure_hook(datetime, _structure_datetime)
-    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_unstructure_hook(date, _unstructure_date)
     converter.register_structure_hook(date, _structure_date)
+    converter.register_structure_hook(type(None), _structure_none)
     converter.register_unstructure_hook_func(_is_untyped, tag)
     converter.register_structure_hook_func(_is_untyped, lambda value, _: untag(value))
     return converter
@@ -148,8 +183,9 @@ def _payload_unstructurer(cls: type, omit: frozenset[str]) -> Callable[[Any], JS
 
 def unstructure_fields(obj: Any, omit: frozenset[str]) -> JSONDict:
     """The attrs instance's fields, less `omit`, as JSON-ready data."""
+    cls: type = type(obj)
     try:
-        return _payload_unstructurer(type(obj), omit)(obj)
+        return _payload_unstructurer(cls, omit)(obj)
     except (SerializationError, ValueError):
         raise
     except Exception as exc:
@@ -171,9 +207,12 @@ def structure(data: Mapping[str, Any], cls: type[Any]) -> Any:
 
 
 def dumps(data: object) -> str:
-    """Strict JSON text: non-finite floats and non-JSON values are a SerializationError."""
+    """Strict JSON text: non-finite floats, non-JSON values and text that is not valid
+    Unicode (lone surrogates, which no database stores) are a SerializationError."""
     try:
-        return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+        text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+        return text
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"cannot encode as JSON: {exc}") from exc
 

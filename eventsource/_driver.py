@@ -13,9 +13,9 @@ from typing import TypeVar
 
 from ._operations import Op, Page, Query, ReadOp
 from ._records import Row
-from .types import StoredEvent
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 Execute = Callable[[Query], list[Row]]
 ExecuteAsync = Callable[[Query], Awaitable[list[Row]]]
@@ -49,7 +49,7 @@ async def run_async(op: Op[T], execute: ExecuteAsync) -> T:
             rows, error = None, exc
 
 
-def pages(op: ReadOp, execute: Execute) -> Iterator[list[StoredEvent]]:
+def pages(op: ReadOp[E], execute: Execute) -> Iterator[list[E]]:
     rows: list[Row] | None = None
     while (step := next(_resumed(op, rows), None)) is not None:
         if isinstance(step, Page):
@@ -59,7 +59,7 @@ def pages(op: ReadOp, execute: Execute) -> Iterator[list[StoredEvent]]:
             rows = execute(step)
 
 
-async def pages_async(op: ReadOp, execute: ExecuteAsync) -> AsyncIterator[list[StoredEvent]]:
+async def pages_async(op: ReadOp[E], execute: ExecuteAsync) -> AsyncIterator[list[E]]:
     rows: list[Row] | None = None
     while (step := next(_resumed(op, rows), None)) is not None:
         if isinstance(step, Page):
@@ -69,7 +69,7 @@ async def pages_async(op: ReadOp, execute: ExecuteAsync) -> AsyncIterator[list[S
             rows = await execute(step)
 
 
-def _resumed(op: ReadOp, rows: list[Row] | None) -> Iterator[Query | Page]:
+def _resumed(op: ReadOp[E], rows: list[Row] | None) -> Iterator[Query | Page[E]]:
     """The read's next step (nothing when it has finished)."""
     try:
         yield op.send(rows)

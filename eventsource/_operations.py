@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Protocol, TypeVar
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
 from . import _rules
@@ -21,6 +21,7 @@ from .events import DomainEvent, EventRegistry
 from .types import AppendResult, EventStream, ReadOptions, StoredEvent
 
 T = TypeVar("T")
+E = TypeVar("E")
 
 PAGE_SIZE = 500
 """Rows per page of `read_stream` / `read_all`: memory stays flat, round trips stay few."""
@@ -42,10 +43,10 @@ class Query(NamedTuple):
     write: bool = False
 
 
-class Page(NamedTuple):
-    """A page of a read, handed to the caller while no connection is held."""
+class Page(NamedTuple, Generic[E]):
+    """A page of a read (its rows decoded), handed to the caller while no connection is held."""
 
-    events: list[StoredEvent]
+    events: list[E]
 
 
 class Conflict(EventSourceError):
@@ -57,7 +58,7 @@ class Conflict(EventSourceError):
 
 
 Op = Generator[Query, list[Row], T]
-ReadOp = Generator[Query | Page, list[Row] | None, None]
+ReadOp = Generator[Query | Page[E], list[Row] | None, None]
 
 
 class Queries(Protocol):
@@ -266,7 +267,15 @@ class Operations:
         )
         return _map(query, lambda rows: [decode_event(row, self.registry) for row in rows])
 
-    def read_stream(self, stream_id: str, options: ReadOptions | None = None) -> ReadOp:
+    def read_stream(
+        self, stream_id: str, options: ReadOptions | None = None
+    ) -> ReadOp[StoredEvent]:
+        return self.read_stream_as(self._stored, stream_id, options)
+
+    def read_stream_as(
+        self, decode: Callable[[Row], E], stream_id: str, options: ReadOptions | None = None
+    ) -> ReadOp[E]:
+        """`read_stream`, each row made into `decode(row)` (the CLI reads rows untyped)."""
         aggregate_id, aggregate_type = _rules.parse_stream_id(stream_id)
         options = _rules.check_read_options(options)
         return self._pages(
@@ -274,17 +283,30 @@ class Operations:
                 aggregate_id, aggregate_type, options, last, size
             ),
             options,
+            decode,
         )
 
-    def read_all(self, options: ReadOptions | None = None) -> ReadOp:
+    def read_all(self, options: ReadOptions | None = None) -> ReadOp[StoredEvent]:
+        return self.read_all_as(self._stored, options)
+
+    def read_all_as(
+        self, decode: Callable[[Row], E], options: ReadOptions | None = None
+    ) -> ReadOp[E]:
+        """`read_all`, each row made into `decode(row)`."""
         options = _rules.check_read_options(options)
         return self._pages(
-            lambda last, size: self.queries.read_all_page(options, last, size), options
+            lambda last, size: self.queries.read_all_page(options, last, size), options, decode
         )
 
+    def _stored(self, row: Row) -> StoredEvent:
+        return decode_stored(row, self.registry)
+
     def _pages(
-        self, page_query: Callable[[Row | None, int], Query], options: ReadOptions
-    ) -> ReadOp:
+        self,
+        page_query: Callable[[Row | None, int], Query],
+        options: ReadOptions,
+        decode: Callable[[Row], E],
+    ) -> ReadOp[E]:
         remaining = options.limit
         last: Row | None = None
         while remaining is None or remaining > 0:
@@ -292,7 +314,7 @@ class Operations:
             rows = yield page_query(last, size)
             assert rows is not None
             if rows:
-                yield Page([decode_stored(row, self.registry) for row in rows])
+                yield Page([decode(row) for row in rows])
             if len(rows) < size:
                 return
             last = rows[-1]

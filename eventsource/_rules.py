@@ -88,7 +88,8 @@ def prepare_append(
     aggregate_id = check_uuid(aggregate_id, "aggregate_id")
     aggregate_type = check_aggregate_type(aggregate_type)
     expected = check_expected_version(expected_version)
-    if isinstance(events, (str, bytes)) or not isinstance(events, Sequence):
+    batch: object = events  # typed loosely: callers may pass anything at run time
+    if isinstance(batch, (str, bytes)) or not isinstance(batch, Sequence):
         raise TypeError(f"events must be a list of DomainEvent, got {type(events).__name__}")
     encoded: list[NewEvent] = []
     seen: set[UUID] = set()

@@ -62,6 +62,8 @@ def translate_sqlite(exc: Exception) -> Exception:
         return _chained(StoreUnavailableError(f"SQLite is unavailable: {exc}"), exc)
     if isinstance(exc, sqlite3.DataError):
         return _chained(SerializationError(f"SQLite cannot store this value: {exc}"), exc)
+    if isinstance(exc, UnicodeEncodeError):  # sqlite3 binds text as UTF-8: no lone surrogates
+        return _chained(SerializationError(f"SQLite cannot store this text: {exc}"), exc)
     return _chained(EventSourceError(f"SQLite error: {exc}"), exc)
 
 

@@ -44,6 +44,15 @@ def check_aggregate_type(value: object, name: str = "aggregate_type") -> str:
         )
     if "\x00" in value:
         raise ValueError(f"{name} must not contain NUL characters")
+    return check_unicode(value, name)
+
+
+def check_unicode(value: str, name: str) -> str:
+    """Return `value` if it is valid Unicode text (no lone surrogates, which no database stores)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError(f"{name} is not valid Unicode text (it has a lone surrogate)") from None
     return value
 
 

@@ -12,7 +12,14 @@ from uuid import UUID, uuid4
 import attrs
 
 from . import _codec
-from ._validation import check_aware, check_int, check_optional_uuid, check_uuid, utcnow
+from ._validation import (
+    check_aware,
+    check_int,
+    check_optional_uuid,
+    check_unicode,
+    check_uuid,
+    utcnow,
+)
 from .errors import DuplicateEventTypeError, EventTypeNotFoundError
 
 __all__ = ["DomainEvent", "EventRegistry", "default_registry", "register_event"]
@@ -29,8 +36,11 @@ def _freeze_metadata(value: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def _optional_str(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if value is not None and not isinstance(value, str):
+    if value is None:
+        return
+    if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be a str or None, got {type(value).__name__}")
+    check_unicode(value, attribute.name)
 
 
 @attrs.frozen(kw_only=True)
@@ -83,7 +93,8 @@ class DomainEvent:
 
     def metadata_json_ready(self) -> dict[str, Any]:
         """The metadata, JSON-ready (values tagged with their types)."""
-        return _codec.unstructure_as(self.metadata, Mapping[str, Any])
+        result: dict[str, Any] = _codec.unstructure_as(self.metadata, Mapping[str, Any])
+        return result
 
     def to_dict(self) -> dict[str, Any]:
         """Every field plus `event_type` and `event_version`, JSON-ready."""

@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS events (
     payload JSONB NOT NULL,
     created_at TIMESTAMPTZ DEFAULT NOW(),
     event_version INTEGER NOT NULL DEFAULT 1,
-    correlation_id UUID,
+    correlation_id UUID NOT NULL DEFAULT gen_random_uuid(),
     causation_id UUID,
     metadata JSONB NOT NULL DEFAULT '{}',
     transaction_id XID8 NOT NULL DEFAULT pg_current_xact_id(),
@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS events (
         UNIQUE (aggregate_id, aggregate_type, version)
 );
 
-CREATE INDEX IF NOT EXISTS idx_events_aggregate ON events(aggregate_id, aggregate_type);
+-- With the version too, so a stream read in version order never sorts (even without stats).
+CREATE INDEX IF NOT EXISTS idx_events_aggregate ON events(aggregate_id, aggregate_type, version);
 CREATE INDEX IF NOT EXISTS idx_events_type ON events(aggregate_type);
 CREATE INDEX IF NOT EXISTS idx_events_tenant ON events(tenant_id);
 CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events(timestamp);

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
@@ -95,13 +96,18 @@ class AppendResult:
         return cls(success=False, new_version=current_version, conflict=True)
 
 
+def _to_events(events: Iterable[DomainEvent]) -> tuple[DomainEvent, ...]:
+    # A typed converter: with a bare `tuple`, type checkers reject a list of events.
+    return tuple(events)
+
+
 @attrs.frozen(kw_only=True)
 class EventStream:
     """The events of one aggregate, in version order, and the version to expect next time."""
 
     aggregate_id: UUID
     aggregate_type: str | None
-    events: tuple[DomainEvent, ...] = attrs.field(default=(), converter=tuple)
+    events: tuple[DomainEvent, ...] = attrs.field(default=(), converter=_to_events)
     version: int = 0
 
     @property

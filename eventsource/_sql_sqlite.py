@@ -1,0 +1,407 @@
+"""SQLite query builders: the queries of `_operations.Queries` for the embedded store.
+
+Storage: UUIDs and timestamps are TEXT. A timestamp is ISO 8601 in UTC with a fixed width
+(`2024-03-01T12:00:00.000000+00:00`), so comparing two texts compares the instants and
+sorting them sorts by time. Writers take turns (`BEGIN IMMEDIATE`), so `id` order is commit
+order: the global log is ordered by `id` alone, no transaction id is needed.
+
+Every statement is literal SQL with parameters; the readers only choose among literal
+fragments (filters, sort direction), as `_sql.py` does with `psycopg.sql`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from ._operations import Query
+from ._records import Row
+from ._rules import AppendRequest
+from ._sql_common import CommonQueries
+from .errors import SerializationError
+from .types import ReadDirection, ReadOptions
+
+_ID, _VERSION = 0, 6  # indices into a read row
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+SCHEMA = """\
+-- eventsource schema for SQLite 3.30 or later (with JSON functions). Idempotent.
+--
+-- The tables, columns, constraints and indexes of schema.sql (PostgreSQL) in SQLite's types:
+-- UUIDs and timestamps are TEXT, a timestamp ISO 8601 in UTC with a fixed width
+-- (2024-03-01T12:00:00.000000+00:00), so text order is time order. No transaction id:
+-- writers take turns (BEGIN IMMEDIATE), so id order is commit order, the global log's order.
+
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: a position is never reused
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    aggregate_type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    tenant_id TEXT,
+    actor_id TEXT,
+    version INTEGER NOT NULL,
+    "timestamp" TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    event_version INTEGER NOT NULL DEFAULT 1,
+    correlation_id TEXT NOT NULL,
+    causation_id TEXT,
+    metadata TEXT NOT NULL DEFAULT '{}',
+
+    CONSTRAINT events_event_id_key UNIQUE (event_id),
+    CONSTRAINT uq_events_aggregate_version
+        UNIQUE (aggregate_id, aggregate_type, version)
+);
+
+-- No idx_events_aggregate: uq_events_aggregate_version's index starts with those columns.
+CREATE INDEX IF NOT EXISTS idx_events_type ON events(aggregate_type, "timestamp");
+CREATE INDEX IF NOT EXISTS idx_events_tenant ON events(tenant_id);
+CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events("timestamp");
+
+CREATE TABLE IF NOT EXISTS event_outbox (
+    id TEXT PRIMARY KEY,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    aggregate_id TEXT NOT NULL,
+    aggregate_type TEXT NOT NULL,
+    tenant_id TEXT,
+    event_data TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    status TEXT DEFAULT 'pending',
+    processed_at TEXT
+);
+
+CREATE INDEX IF NOT EXISTS idx_outbox_status ON event_outbox(status, created_at);
+"""
+"""The SQLite schema script (`eventsource init --print --url sqlite:///...` shows it)."""
+
+_SCHEMA_PRESENT = (
+    "SELECT count(*) = 2 FROM sqlite_master"
+    " WHERE type = 'table' AND name IN ('events', 'event_outbox')"
+)
+
+_COLUMNS = (
+    "id, event_id, event_type, event_version, aggregate_id, aggregate_type, version, tenant_id,"
+    ' actor_id, "timestamp", correlation_id, causation_id, payload, metadata, created_at'
+)
+"""The read row's columns (`_records.ROW_COLUMNS`; a test keeps them the same)."""
+
+# Now, in the fixed-width UTC form (SQLite's clock has millisecond precision). Within one
+# statement 'now' does not move, so a batch shares its stored_at, as in PostgreSQL.
+_NOW = "strftime('%Y-%m-%dT%H:%M:%f000+00:00', 'now')"
+
+# The append, in the write transaction: insert the batch unless one of its ids is stored or
+# the version check fails (both decided under the write lock, so no writer can interleave);
+# then the outbox rows, only if the events were inserted; then the status row(s).
+_INSERT_EVENTS = f"""\
+INSERT INTO events (event_id, event_type, event_version, aggregate_type, aggregate_id,
+                    tenant_id, actor_id, version, "timestamp", payload, metadata,
+                    correlation_id, causation_id, created_at)
+SELECT json_extract(b.value, '$.event_id'), json_extract(b.value, '$.event_type'),
+       json_extract(b.value, '$.event_version'), :aggregate_type, :aggregate_id,
+       json_extract(b.value, '$.tenant_id'), json_extract(b.value, '$.actor_id'),
+       stream.version + b.key + 1, json_extract(b.value, '$.occurred_at'),
+       json_extract(b.value, '$.payload'), json_extract(b.value, '$.metadata'),
+       json_extract(b.value, '$.correlation_id'), json_extract(b.value, '$.causation_id'),
+       {_NOW}
+FROM json_each(:batch) AS b,
+     (SELECT coalesce(max(version), 0) AS version FROM events
+      WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type) AS stream
+WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN
+                  (SELECT json_extract(value, '$.event_id') FROM json_each(:batch)))
+  AND (:expected = -1
+       OR (:expected = -2 AND stream.version > 0)
+       OR stream.version = :expected)
+ORDER BY b.key"""
+
+# changes() is the row count of the last completed INSERT: the batch's size if the events
+# were inserted (all or none), else 0.
+_INSERT_OUTBOX = """\
+INSERT INTO event_outbox (id, event_id, event_type, aggregate_id, aggregate_type, tenant_id,
+                          event_data, created_at, status)
+SELECT json_extract(b.value, '$.outbox_id'), e.event_id, e.event_type, e.aggregate_id,
+       e.aggregate_type, e.tenant_id,
+       json_object(
+           'event_id', e.event_id, 'event_type', e.event_type,
+           'event_version', e.event_version, 'aggregate_id', e.aggregate_id,
+           'aggregate_type', e.aggregate_type, 'aggregate_version', e.version,
+           'tenant_id', e.tenant_id, 'actor_id', e.actor_id,
+           'occurred_at', e."timestamp", 'correlation_id', e.correlation_id,
+           'causation_id', e.causation_id, 'metadata', json(e.metadata),
+           'payload', json(e.payload)),
+       e.created_at, 'pending'
+FROM json_each(:batch) AS b JOIN events AS e ON e.event_id = json_extract(b.value, '$.event_id')
+WHERE changes() > 0
+ORDER BY b.key"""
+
+# The outbox insert (when enabled) inserts as many rows as the events insert, so changes()
+# still tells whether the batch was written.
+_APPEND_STATUS = """\
+SELECT stream.version AS stream_version, inserted.id AS last_position,
+       inserted.version AS last_version,
+       e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id
+FROM (SELECT coalesce(max(version), 0) AS version FROM events
+      WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type) AS stream
+LEFT JOIN events AS inserted ON changes() > 0 AND inserted.event_id = :last_event_id
+LEFT JOIN events AS e ON changes() = 0 AND e.event_id IN
+    (SELECT json_extract(value, '$.event_id') FROM json_each(:batch))"""
+
+_STREAM_VERSION = (
+    "SELECT coalesce(max(version), 0) FROM events"
+    " WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type"
+)
+
+# After (before, backward) the event at global position :after; nothing when no event has
+# that position, which has no place in the log order (as in PostgreSQL).
+_AFTER_EVENT = {
+    True: "id > (SELECT id FROM events WHERE id = :after)",
+    False: "id < (SELECT id FROM events WHERE id = :after)",
+}
+
+_ORDER = {
+    ("id", True): "id ASC",
+    ("id", False): "id DESC",
+    ("version", True): "version ASC",
+    ("version", False): "version DESC",
+}
+
+# Columns stored as TEXT that rows hand back as Python values, so a SQLite row looks like a
+# PostgreSQL row (tenant_id stays text there too).
+_UUID_COLUMNS = frozenset({"event_id", "aggregate_id", "correlation_id", "causation_id"})
+_TIME_COLUMNS = frozenset({"timestamp", "created_at"})
+
+
+def utc_text(moment: datetime) -> str:
+    """`moment` as stored: fixed-width ISO 8601 in UTC, so text order is time order."""
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="microseconds")
+    except OverflowError:
+        raise SerializationError(
+            f"{moment.isoformat()} is outside the years 1 to 9999 in UTC, which SQLite stores"
+        ) from None
+
+
+def _bound(moment: datetime) -> str:
+    """A filter's instant as stored text; beyond the storable years, beyond every value."""
+    try:
+        return utc_text(moment)
+    except SerializationError:
+        return "0" if moment.year == 1 else "A"  # before "0001-..." / after "9999-..."
+
+
+def _int(value: int) -> int:
+    """A caller's int within SQLite's INTEGER range (no position or version is beyond it)."""
+    return max(_INT64_MIN, min(value, _INT64_MAX))
+
+
+def _text(value: UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def decode_rows(names: Sequence[str], rows: list[Row]) -> list[Row]:
+    """Rows with their UUID and timestamp columns (known by name) as Python values."""
+    converters = [
+        UUID if name in _UUID_COLUMNS else datetime.fromisoformat if name in _TIME_COLUMNS else None
+        for name in names
+    ]
+    if not any(converters):
+        return rows
+    return [
+        tuple(
+            value if convert is None or value is None else convert(value)
+            for convert, value in zip(converters, row, strict=True)
+        )
+        for row in rows
+    ]
+
+
+class SQLiteQueries(CommonQueries):
+    """The queries of `_operations.Queries` for SQLite."""
+
+    def __init__(self, *, outbox_enabled: bool = False) -> None:
+        self.outbox_enabled = outbox_enabled
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def append(self, request: AppendRequest) -> Query:
+        batch = json.dumps(
+            [
+                {
+                    "event_id": str(e.event_id),
+                    "event_type": e.event_type,
+                    "event_version": e.event_version,
+                    "tenant_id": _text(e.tenant_id),
+                    "actor_id": e.actor_id,
+                    "occurred_at": utc_text(e.occurred_at),
+                    "correlation_id": str(e.correlation_id),
+                    "causation_id": _text(e.causation_id),
+                    "payload": e.payload,
+                    "metadata": e.metadata,
+                    "outbox_id": str(uuid4()),
+                }
+                for e in request.events
+            ],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        params = {
+            "aggregate_id": str(request.aggregate_id),
+            "aggregate_type": request.aggregate_type,
+            "expected": _int(request.expected_version),
+            "batch": batch,
+            "last_event_id": str(request.events[-1].event_id) if request.events else None,
+        }
+        before = [(_INSERT_EVENTS, params)]
+        if self.outbox_enabled:
+            before.append((_INSERT_OUTBOX, params))
+        return Query(_APPEND_STATUS, params, before=tuple(before), write=True)
+
+    def schema(self) -> Query:
+        # One transaction: concurrent initializations take turns, none sees half a schema.
+        return Query("BEGIN IMMEDIATE;\n" + SCHEMA + "COMMIT;\n", None)
+
+    def schema_present(self) -> Query:
+        """One row: whether the tables exist (checked once per store, on first use)."""
+        return Query(_SCHEMA_PRESENT)
+
+    # -- point reads -----------------------------------------------------------------------
+
+    def event_exists(self, event_id: UUID) -> Query:
+        return Query("SELECT 1 FROM events WHERE event_id = ?", (str(event_id),))
+
+    def stream_version(self, aggregate_id: UUID, aggregate_type: str) -> Query:
+        params = {"aggregate_id": str(aggregate_id), "aggregate_type": aggregate_type}
+        return Query(_STREAM_VERSION, params)
+
+    def global_position(self) -> Query:
+        return Query("SELECT id FROM events ORDER BY id DESC LIMIT 1")
+
+    def list_streams(self, limit: int) -> Query:
+        return Query(
+            "SELECT aggregate_id, aggregate_type, max(version), max(id) FROM events"
+            " GROUP BY aggregate_id, aggregate_type ORDER BY min(id) LIMIT ?",
+            (_int(limit),),
+        )
+
+    # -- reads -----------------------------------------------------------------------------
+
+    def stream_events(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None,
+        from_version: int,
+        lower: datetime | None,
+        upper: datetime | None,
+    ) -> Query:
+        params: dict[str, Any] = {
+            "aggregate_id": str(aggregate_id),
+            "aggregate_type": aggregate_type,
+            "from_version": _int(from_version),
+        }
+        since = until = ""
+        if lower is not None:
+            since = ' AND "timestamp" >= :lower'
+            params["lower"] = _bound(lower)
+        if upper is not None:
+            until = ' AND "timestamp" <= :upper'
+            params["upper"] = _bound(upper)
+        if aggregate_type is None:
+            statement = (
+                f"SELECT 0, {_COLUMNS} FROM events WHERE aggregate_id = :aggregate_id"
+                f" AND version > :from_version{since}{until} ORDER BY id"
+            )
+        else:
+            # The stream's version as of `upper`, whatever the lower bounds: one row of it
+            # (and NULLs) even when no event is selected.
+            statement = (
+                f"SELECT s.stream_version, {_COLUMNS} FROM"
+                " (SELECT coalesce(max(version), 0) AS stream_version FROM events"
+                "  WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type"
+                f"{until}) AS s"
+                " LEFT JOIN events ON aggregate_id = :aggregate_id"
+                " AND aggregate_type = :aggregate_type AND version > :from_version"
+                f"{since}{until} ORDER BY version"
+            )
+        return Query(statement, params)
+
+    def events_by_type(
+        self, aggregate_type: str, tenant_id: UUID | None, since: datetime | None
+    ) -> Query:
+        conditions = ["aggregate_type = :aggregate_type"]
+        params: dict[str, Any] = {"aggregate_type": aggregate_type}
+        if tenant_id is not None:
+            conditions.append("tenant_id = :tenant_id")
+            params["tenant_id"] = str(tenant_id)
+        if since is not None:
+            conditions.append('"timestamp" > :since')
+            params["since"] = _bound(since)
+        where = " AND ".join(conditions)
+        return Query(
+            f'SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY "timestamp", id', params
+        )
+
+    def read_stream_page(
+        self,
+        aggregate_id: UUID,
+        aggregate_type: str | None,
+        options: ReadOptions,
+        last: Row | None,
+        size: int,
+    ) -> Query:
+        forward = options.direction is ReadDirection.FORWARD
+        conditions = ["aggregate_id = :aggregate_id"]
+        params: dict[str, Any] = {"aggregate_id": str(aggregate_id), "size": size}
+        if aggregate_type is None:
+            # Several streams: log order; the version cursor stays, the page cursor is the
+            # last row's place in the log.
+            cursor = options.from_position
+            order = "id"
+            if last is not None:
+                conditions.append(_AFTER_EVENT[forward])
+                params["after"] = last[_ID]
+        else:
+            conditions.append("aggregate_type = :aggregate_type")
+            params["aggregate_type"] = aggregate_type
+            cursor = options.from_position if last is None else last[_VERSION]
+            order = "version"
+        if forward:
+            conditions.append("version > :cursor")
+        elif cursor:
+            conditions.append("version < :cursor")
+        params["cursor"] = _int(cursor)
+        return self._page(conditions, params, options, order, forward)
+
+    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
+        forward = options.direction is ReadDirection.FORWARD
+        after = options.from_position if last is None else last[_ID]
+        conditions = [_AFTER_EVENT[forward]] if after else []
+        params = {"size": size, "after": _int(after)}
+        return self._page(conditions, params, options, "id", forward)
+
+    def _page(
+        self,
+        conditions: list[str],
+        params: dict[str, Any],
+        options: ReadOptions,
+        order: str,
+        forward: bool,
+    ) -> Query:
+        if options.tenant_id is not None:
+            conditions.append("tenant_id = :tenant_id")
+            params["tenant_id"] = str(options.tenant_id)
+        if options.from_timestamp is not None:
+            conditions.append('"timestamp" >= :from_timestamp')
+            params["from_timestamp"] = _bound(options.from_timestamp)
+        if options.to_timestamp is not None:
+            conditions.append('"timestamp" <= :to_timestamp')
+            params["to_timestamp"] = _bound(options.to_timestamp)
+        where = " AND ".join(conditions) or "true"
+        statement = (
+            f"SELECT {_COLUMNS} FROM events WHERE {where}"
+            f" ORDER BY {_ORDER[order, forward]} LIMIT :size"
+        )
+        return Query(statement, params)

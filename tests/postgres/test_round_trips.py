@@ -1,0 +1,71 @@
+"""An append is one statement and one round trip: counted in libpq's own protocol trace."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from uuid import uuid4
+
+import pytest
+from pg_events import Deposited, registry
+from psycopg import pq
+
+from eventsource import ExpectedVersion, SyncPostgreSQLEventStore
+
+
+@contextmanager
+def traced(store: SyncPostgreSQLEventStore) -> Iterator[list[str]]:
+    """The messages the client sends on the store's only connection while the block runs."""
+    messages: list[str] = []
+    with tempfile.TemporaryFile("w+") as trace:
+        with store.pool.connection() as conn:
+            conn.pgconn.trace(trace.fileno())
+            conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+        yield messages
+        with store.pool.connection() as conn:
+            conn.pgconn.untrace()
+        trace.seek(0)
+        messages.extend(
+            line.split("\t")[2] for line in trace.read().splitlines() if line.startswith("F\t")
+        )
+
+
+@pytest.mark.parametrize("batch_size", [1, 50])
+def test_an_append_costs_one_round_trip(pg_url: str, batch_size: int) -> None:
+    aggregate_id = uuid4()
+    with SyncPostgreSQLEventStore.from_url(
+        pg_url, event_registry=registry, outbox_enabled=True, min_size=1, max_size=1
+    ) as store:
+        warm_up = [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))]
+        store.append_events(aggregate_id, "Account", warm_up, ExpectedVersion.ANY)
+        batch = [Deposited(aggregate_id=aggregate_id, amount=Decimal(i)) for i in range(batch_size)]
+        with traced(store) as messages:
+            store.append_events(aggregate_id, "Account", batch, 1)
+        assert store.get_stream_version(aggregate_id, "Account") == 1 + batch_size
+    # One Bind/Execute of the prepared statement, one Sync: a single round trip, no BEGIN/COMMIT.
+    assert messages.count("Sync") + messages.count("Query") == 1, messages
+    assert messages.count("Execute") == 1, messages
+
+
+def test_round_trip_does_not_depend_on_the_pool_autocommit(pg_url: str) -> None:
+    aggregate_id = uuid4()
+    import psycopg_pool
+
+    with psycopg_pool.ConnectionPool(pg_url, min_size=1, max_size=1, open=True) as pool:
+        store = SyncPostgreSQLEventStore(pool, event_registry=registry)
+        store.append_events(
+            aggregate_id, "Account", [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))], 0
+        )
+        with traced(store) as messages:
+            store.append_events(
+                aggregate_id,
+                "Account",
+                [Deposited(aggregate_id=aggregate_id, amount=Decimal(2))],
+                1,
+            )
+        store.close()
+        assert not pool.closed, "a store given a pool never closes it"
+    assert messages.count("Sync") + messages.count("Query") == 1, messages
