@@ -31,8 +31,10 @@ CREATE TABLE IF NOT EXISTS events (
 
 -- With the version too, so a stream read in version order never sorts (even without stats).
 CREATE INDEX IF NOT EXISTS idx_events_aggregate ON events(aggregate_id, aggregate_type, version);
-CREATE INDEX IF NOT EXISTS idx_events_type ON events(aggregate_type);
-CREATE INDEX IF NOT EXISTS idx_events_tenant ON events(tenant_id);
+-- The reference's names; the extra columns serve the store's orderings: events of a type by
+-- time (get_events_by_type), a tenant's events in log order (read_all pages, keyset).
+CREATE INDEX IF NOT EXISTS idx_events_type ON events(aggregate_type, timestamp);
+CREATE INDEX IF NOT EXISTS idx_events_tenant ON events(tenant_id, transaction_id, id);
 CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events(timestamp);
 CREATE INDEX IF NOT EXISTS idx_events_log ON events(transaction_id, id);
 

@@ -18,7 +18,7 @@ from .errors import (
 from .events import DomainEvent, EventRegistry, default_registry, register_event
 from .interface import EventStore, SyncEventStore
 from .memory import InMemoryEventStore, SyncInMemoryEventStore
-from .postgres import PostgreSQLEventStore, SyncPostgreSQLEventStore
+from .postgres import LogHorizon, PostgreSQLEventStore, SyncPostgreSQLEventStore
 from .sqlite import SQLiteEventStore, SyncSQLiteEventStore
 from .types import (
     AppendResult,
@@ -43,6 +43,7 @@ __all__ = [
     "EventTypeNotFoundError",
     "ExpectedVersion",
     "InMemoryEventStore",
+    "LogHorizon",
     "OptimisticLockError",
     "PostgreSQLEventStore",
     "ReadDirection",

@@ -118,7 +118,7 @@ class SyncBackedEventStore(EventStore):
 
     async def _drain(self, pages: Iterator[list[StoredEvent]]) -> AsyncIterator[StoredEvent]:
         while (page := await self._call(next, pages, _DONE)) is not _DONE:
-            for event in page:  # type: ignore[attr-defined]
+            for event in page:
                 yield event
 
     async def get_global_position(self) -> int:

@@ -215,8 +215,8 @@ class Operations:
         streams = yield self.queries.count_streams()
         head = yield self.queries.global_position()
         return Stats(
-            events_by_type={name: count for name, count in by_type},
-            events_by_tenant={tenant: count for tenant, count in by_tenant},
+            events_by_type={row[0]: row[1] for row in by_type},
+            events_by_tenant={row[0]: row[1] for row in by_tenant},
             stream_count=streams[0][0],
             head_position=head[0][0] if head else 0,
         )

@@ -112,9 +112,7 @@ inserted AS (
 SELECT stream.version, (SELECT max(id) FROM inserted), (SELECT max(version) FROM inserted),
        e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id
 FROM stream LEFT JOIN existing e ON true"""
-        ).format(
-            events=self.events, outbox=outbox if self.outbox_enabled else sql.SQL("")
-        )
+        ).format(events=self.events, outbox=outbox if self.outbox_enabled else sql.SQL(""))
 
     def append(self, request: AppendRequest) -> Query:
         events = request.events
@@ -161,6 +159,17 @@ FROM stream LEFT JOIN existing e ON true"""
         ).format(events=self.events, horizon=_HORIZON)
         return Query(statement)
 
+    def log_horizon(self) -> Query:
+        """One row: events committed above the read horizon, and the transaction holding it."""
+        statement = sql.SQL(
+            """WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
+SELECT (SELECT count(*) FROM {events}, horizon WHERE transaction_id >= horizon.xmin),
+       a.pid, now() - a.xact_start, a.datname
+FROM horizon LEFT JOIN pg_stat_activity a
+  ON a.backend_xid::text = (horizon.xmin::text::numeric %% 4294967296)::text"""
+        ).format(events=self.events)
+        return Query(statement)
+
     def list_streams(self, limit: int) -> Query:
         statement = self._statement(
             "SELECT aggregate_id, aggregate_type, max(version), max(id) FROM {events}"
@@ -185,7 +194,10 @@ FROM stream LEFT JOIN existing e ON true"""
             "lower": lower,
             "upper": upper,
         }
-        return Query(self._stream_events(aggregate_type is None, lower is not None, upper is not None), params)
+        statement = self._stream_events(
+            aggregate_type is None, lower is not None, upper is not None
+        )
+        return Query(statement, params)
 
     @cache  # noqa: B019  (one instance per store; the variants are few)
     def _stream_events(self, every_type: bool, has_lower: bool, has_upper: bool) -> Composable:
@@ -197,9 +209,7 @@ FROM stream LEFT JOIN existing e ON true"""
                 "SELECT 0, {columns} FROM {events} e WHERE e.aggregate_id = %(aggregate_id)s"
                 " AND e.version > %(from_version)s{since}{until}"
                 " ORDER BY e.transaction_id, e.id"
-            ).format(
-                columns=_columns("e"), events=self.events, since=since, until=e_until
-            )
+            ).format(columns=_columns("e"), events=self.events, since=since, until=e_until)
         return sql.SQL(
             "SELECT s.version, {columns} FROM"
             " (SELECT coalesce(max(version), 0) AS version FROM {events}"
@@ -216,7 +226,7 @@ FROM stream LEFT JOIN existing e ON true"""
     def events_by_type(
         self, aggregate_type: str, tenant_id: UUID | None, since: datetime | None
     ) -> Query:
-        conditions = [sql.SQL("aggregate_type = %(aggregate_type)s")]
+        conditions: list[Composable] = [sql.SQL("aggregate_type = %(aggregate_type)s")]
         if tenant_id is not None:
             conditions.append(sql.SQL("tenant_id = %(tenant_id)s"))
         if since is not None:
@@ -240,8 +250,9 @@ FROM stream LEFT JOIN existing e ON true"""
         size: int,
     ) -> Query:
         forward = options.direction is ReadDirection.FORWARD
-        conditions = [sql.SQL("aggregate_id = %(aggregate_id)s")]
+        conditions: list[Composable] = [sql.SQL("aggregate_id = %(aggregate_id)s")]
         params: dict[str, Any] = {"aggregate_id": aggregate_id, "size": size}
+        order: tuple[str, ...]
         if aggregate_type is None:
             # Several streams: log order; the version cursor stays, the page cursor is the
             # last row's place in the log.
@@ -302,7 +313,7 @@ FROM stream LEFT JOIN existing e ON true"""
         return Query(statement, params)
 
     def _statement(self, template: str) -> Composable:
-        return sql.SQL(template).format(events=self.events)  # type: ignore[arg-type]
+        return sql.SQL(template).format(events=self.events)
 
 
 def _after_event(forward: bool, events: sql.Identifier) -> Composable:

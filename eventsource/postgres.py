@@ -8,13 +8,16 @@ connection is held while a reader's caller works on a page.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Self
 
+import attrs
 import psycopg
 import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 
-from ._operations import Operations, Query
+from . import _driver
+from ._operations import Op, Operations, Query
 from ._records import Row
 from ._sql import PostgresQueries
 from ._stores import AsyncSQLEventStore, SyncSQLEventStore
@@ -22,9 +25,37 @@ from ._tracing import Tracer
 from ._translate import translate_psycopg
 from .events import EventRegistry, default_registry
 
-__all__ = ["PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
+__all__ = ["LogHorizon", "PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
 
 _ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
+
+
+@attrs.frozen
+class LogHorizon:
+    """How far `read_all` lags behind what is committed, and why.
+
+    `read_all` reads only below the oldest transaction still running anywhere in the cluster
+    (it might yet commit events before newer ones). A long transaction, in any database of
+    the cluster, therefore delays the log: it never loses events, but readers wait.
+    """
+
+    held_back: int
+    """Committed events that `read_all` does not return yet."""
+    blocking_pid: int | None
+    """The server process of the oldest running transaction, when it can be seen."""
+    blocking_age: timedelta | None
+    """How long that transaction has been running."""
+    blocking_database: str | None
+
+    @classmethod
+    def from_rows(cls, rows: list[Row]) -> LogHorizon:
+        held_back, pid, age, database = rows[0]
+        return cls(held_back, pid, age, database)
+
+
+def _log_horizon(ops: Operations) -> Op[LogHorizon]:
+    rows = yield ops.queries.log_horizon()  # type: ignore[attr-defined]
+    return LogHorizon.from_rows(rows)
 
 
 def _parts(
@@ -102,6 +133,11 @@ class SyncPostgreSQLEventStore(SyncSQLEventStore):
                         conn.autocommit = False
         except _ERRORS as exc:
             raise translate_psycopg(exc) from exc
+
+    def log_horizon(self) -> LogHorizon:
+        """How far `read_all` lags behind commits, and the transaction holding it back."""
+        with self._tracer.span("log_horizon"):
+            return _driver.run(_log_horizon(self._ops), self._execute)
 
     def close(self) -> None:
         if self._owns_pool:
@@ -182,6 +218,11 @@ class PostgreSQLEventStore(AsyncSQLEventStore):
                         await conn.set_autocommit(False)
         except _ERRORS as exc:
             raise translate_psycopg(exc) from exc
+
+    async def log_horizon(self) -> LogHorizon:
+        """How far `read_all` lags behind commits, and the transaction holding it back."""
+        with self._tracer.span("log_horizon"):
+            return await _driver.run_async(_log_horizon(self._ops), self._execute)
 
     async def close(self) -> None:
         if self._owns_pool:

@@ -22,9 +22,11 @@ UNREACHABLE = "postgresql://nobody@127.0.0.1:1/nothing"
 
 
 def test_unreachable_server_is_store_unavailable() -> None:
-    with SyncPostgreSQLEventStore.from_url(UNREACHABLE, timeout=0.5) as store:
-        with pytest.raises(StoreUnavailableError) as caught:
-            store.get_global_position()
+    with (
+        SyncPostgreSQLEventStore.from_url(UNREACHABLE, timeout=0.5) as store,
+        pytest.raises(StoreUnavailableError) as caught,
+    ):
+        store.get_global_position()
     assert caught.value.__cause__ is not None
 
 

@@ -97,9 +97,15 @@ def test_read_all_waits_for_an_open_transaction_then_delivers_it(pg_url: str) ->
             assert store.get_global_position() == first.global_position
             resumed = list(store.read_all(ReadOptions(from_position=first.global_position)))
             assert resumed == []
+            # The delay is visible: what is held back, and by which transaction.
+            horizon = store.log_horizon()
+            assert horizon.held_back == 1  # c, committed; b is not committed yet
+            assert horizon.blocking_pid == slow_writer.info.backend_pid
+            assert horizon.blocking_age is not None
             slow_writer.commit()
 
         resumed = list(store.read_all(ReadOptions(from_position=first.global_position)))
         assert [e.aggregate_id for e in resumed] == [b, b, c]
         assert resumed[-1].global_position == later.global_position
         assert store.get_global_position() == later.global_position
+        assert store.log_horizon().held_back == 0
