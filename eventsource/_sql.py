@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID
 
 from psycopg import sql
@@ -43,7 +43,6 @@ def schema_sql() -> str:
 
 
 _LOG_ORDER = ("transaction_id", "id")
-_HORIZON = sql.SQL("transaction_id < pg_snapshot_xmin(pg_current_snapshot())")
 
 
 class PostgresQueries(CommonQueries):
@@ -53,7 +52,7 @@ class PostgresQueries(CommonQueries):
         self.events = sql.Identifier("events")
         self.outbox = sql.Identifier("event_outbox")
         self.outbox_enabled = outbox_enabled
-        self._append = self._append_statement()
+        self._append = self._append_statement().as_string(None)
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -154,20 +153,22 @@ FROM stream LEFT JOIN existing e ON true"""
         return Query(statement, (aggregate_id, aggregate_type))
 
     def global_position(self) -> Query:
-        statement = sql.SQL(
-            "SELECT id FROM {events} WHERE {horizon} ORDER BY transaction_id DESC, id DESC LIMIT 1"
-        ).format(events=self.events, horizon=_HORIZON)
+        statement = self._statement(
+            "SELECT id FROM {events} WHERE "
+            + _CONDITIONS["horizon"]
+            + " ORDER BY transaction_id DESC, id DESC LIMIT 1"
+        )
         return Query(statement)
 
     def log_horizon(self) -> Query:
         """One row: events committed above the read horizon, and the transaction holding it."""
-        statement = sql.SQL(
+        statement = self._statement(
             """WITH horizon AS (SELECT pg_snapshot_xmin(pg_current_snapshot()) AS xmin)
 SELECT (SELECT count(*) FROM {events}, horizon WHERE transaction_id >= horizon.xmin),
        a.pid, now() - a.xact_start, a.datname
 FROM horizon LEFT JOIN pg_stat_activity a
   ON a.backend_xid::text = (horizon.xmin::text::numeric %% 4294967296)::text"""
-        ).format(events=self.events)
+        )
         return Query(statement)
 
     def list_streams(self, limit: int) -> Query:
@@ -200,46 +201,58 @@ FROM horizon LEFT JOIN pg_stat_activity a
         return Query(statement, params)
 
     @cache  # noqa: B019  (one instance per store; the variants are few)
-    def _stream_events(self, every_type: bool, has_lower: bool, has_upper: bool) -> Composable:
+    def _stream_events(self, every_type: bool, has_lower: bool, has_upper: bool) -> str:
         until = sql.SQL(' AND "timestamp" <= %(upper)s') if has_upper else sql.SQL("")
         since = sql.SQL(' AND e."timestamp" >= %(lower)s') if has_lower else sql.SQL("")
         e_until = sql.SQL(' AND e."timestamp" <= %(upper)s') if has_upper else sql.SQL("")
         if every_type:
-            return sql.SQL(
-                "SELECT 0, {columns} FROM {events} e WHERE e.aggregate_id = %(aggregate_id)s"
-                " AND e.version > %(from_version)s{since}{until}"
-                " ORDER BY e.transaction_id, e.id"
-            ).format(columns=_columns("e"), events=self.events, since=since, until=e_until)
-        return sql.SQL(
-            "SELECT s.version, {columns} FROM"
-            " (SELECT coalesce(max(version), 0) AS version FROM {events}"
-            "  WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s"
-            "{until}) s"
-            " LEFT JOIN {events} e ON e.aggregate_id = %(aggregate_id)s"
-            " AND e.aggregate_type = %(aggregate_type)s AND e.version > %(from_version)s"
-            "{since}{e_until}"
-            " ORDER BY e.version"
-        ).format(
-            columns=_columns("e"), events=self.events, until=until, since=since, e_until=e_until
+            return (
+                sql.SQL(
+                    "SELECT 0, {columns} FROM {events} e WHERE e.aggregate_id = %(aggregate_id)s"
+                    " AND e.version > %(from_version)s{since}{until}"
+                    " ORDER BY e.transaction_id, e.id"
+                )
+                .format(columns=_columns("e"), events=self.events, since=since, until=e_until)
+                .as_string(None)
+            )
+        return (
+            sql.SQL(
+                "SELECT s.version, {columns} FROM"
+                " (SELECT coalesce(max(version), 0) AS version FROM {events}"
+                "  WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s"
+                "{until}) s"
+                " LEFT JOIN {events} e ON e.aggregate_id = %(aggregate_id)s"
+                " AND e.aggregate_type = %(aggregate_type)s AND e.version > %(from_version)s"
+                "{since}{e_until}"
+                " ORDER BY e.version"
+            )
+            .format(
+                columns=_columns("e"), events=self.events, until=until, since=since, e_until=e_until
+            )
+            .as_string(None)
         )
 
     def events_by_type(
         self, aggregate_type: str, tenant_id: UUID | None, since: datetime | None
     ) -> Query:
-        conditions: list[Composable] = [sql.SQL("aggregate_type = %(aggregate_type)s")]
-        if tenant_id is not None:
-            conditions.append(sql.SQL("tenant_id = %(tenant_id)s"))
-        if since is not None:
-            conditions.append(sql.SQL('"timestamp" > %(since)s'))
-        statement = sql.SQL(
-            'SELECT {columns} FROM {events} WHERE {where} ORDER BY "timestamp", transaction_id, id'
-        ).format(columns=_columns(), events=self.events, where=sql.SQL(" AND ").join(conditions))
         params = {
             "aggregate_type": aggregate_type,
             "tenant_id": None if tenant_id is None else str(tenant_id),
             "since": since,
         }
-        return Query(statement, params)
+        return Query(self._events_by_type(tenant_id is not None, since is not None), params)
+
+    @cache  # noqa: B019
+    def _events_by_type(self, has_tenant: bool, has_since: bool) -> str:
+        conditions = [sql.SQL("aggregate_type = %(aggregate_type)s")]
+        if has_tenant:
+            conditions.append(sql.SQL(_CONDITIONS["tenant"]))
+        if has_since:
+            conditions.append(sql.SQL('"timestamp" > %(since)s'))
+        statement = sql.SQL(
+            'SELECT {columns} FROM {events} WHERE {where} ORDER BY "timestamp", transaction_id, id'
+        ).format(columns=_columns(), events=self.events, where=sql.SQL(" AND ").join(conditions))
+        return statement.as_string(None)
 
     def read_stream_page(
         self,
@@ -250,7 +263,7 @@ FROM horizon LEFT JOIN pg_stat_activity a
         size: int,
     ) -> Query:
         forward = options.direction is ReadDirection.FORWARD
-        conditions: list[Composable] = [sql.SQL("aggregate_id = %(aggregate_id)s")]
+        conditions = ["aggregate_id"]
         params: dict[str, Any] = {"aggregate_id": aggregate_id, "size": size}
         order: tuple[str, ...]
         if aggregate_type is None:
@@ -259,65 +272,86 @@ FROM horizon LEFT JOIN pg_stat_activity a
             cursor = options.from_position
             order = _LOG_ORDER
             if last is not None:
-                conditions.append(_after_event(forward, self.events))
+                conditions.append("after" if forward else "before")
                 params["after"] = last[_ID]
         else:
-            conditions.append(sql.SQL("aggregate_type = %(aggregate_type)s"))
+            conditions.append("aggregate_type")
             params["aggregate_type"] = aggregate_type
             cursor = options.from_position if last is None else last[_VERSION]
             order = ("version",)
         if forward:
-            conditions.append(sql.SQL("version > %(cursor)s"))
+            conditions.append("version_after")
         elif cursor:
-            conditions.append(sql.SQL("version < %(cursor)s"))
+            conditions.append("version_before")
         params["cursor"] = cursor
         return self._page(conditions, params, options, order, forward)
 
     def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
         forward = options.direction is ReadDirection.FORWARD
-        conditions: list[Composable] = [_HORIZON]
+        conditions = ["horizon"]
         after = options.from_position if last is None else last[_ID]
         params: dict[str, Any] = {"size": size, "after": after}
         if after:
-            conditions.append(_after_event(forward, self.events))
+            conditions.append("after" if forward else "before")
         return self._page(conditions, params, options, _LOG_ORDER, forward)
 
     def _page(
         self,
-        conditions: list[Composable],
+        conditions: list[str],
         params: dict[str, Any],
         options: ReadOptions,
         order: tuple[str, ...],
         forward: bool,
     ) -> Query:
         if options.tenant_id is not None:
-            conditions.append(sql.SQL("tenant_id = %(tenant_id)s"))
+            conditions.append("tenant")
             params["tenant_id"] = str(options.tenant_id)
         if options.from_timestamp is not None:
-            conditions.append(sql.SQL('"timestamp" >= %(from_timestamp)s'))
+            conditions.append("from_timestamp")
             params["from_timestamp"] = options.from_timestamp
         if options.to_timestamp is not None:
-            conditions.append(sql.SQL('"timestamp" <= %(to_timestamp)s'))
+            conditions.append("to_timestamp")
             params["to_timestamp"] = options.to_timestamp
+        return Query(self._page_statement(tuple(conditions), order, forward), params)
+
+    @cache  # noqa: B019  (one instance per store; the variants are few)
+    def _page_statement(
+        self, conditions: tuple[str, ...], order: tuple[str, ...], forward: bool
+    ) -> str:
         direction = sql.SQL("ASC" if forward else "DESC")
         statement = sql.SQL(
             "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(size)s"
         ).format(
             columns=_columns(),
             events=self.events,
-            where=sql.SQL(" AND ").join(conditions),
+            where=sql.SQL(" AND ").join(
+                sql.SQL(_CONDITIONS[name]).format(events=self.events) for name in conditions
+            ),
             order=sql.SQL(", ").join(
                 sql.SQL("{} {}").format(sql.Identifier(column), direction) for column in order
             ),
         )
-        return Query(statement, params)
+        return statement.as_string(None)
 
-    def _statement(self, template: str) -> Composable:
-        return sql.SQL(template).format(events=self.events)
+    @cache  # noqa: B019
+    def _statement(self, template: LiteralString) -> str:
+        """A fixed statement naming `{events}`, rendered once."""
+        return sql.SQL(template).format(events=self.events).as_string(None)
 
 
-def _after_event(forward: bool, events: sql.Identifier) -> Composable:
-    """The row is after (before, backward) the event at global position %(after)s, in log order."""
-    return sql.SQL(
-        "(transaction_id, id) {op} (SELECT transaction_id, id FROM {events} WHERE id = %(after)s)"
-    ).format(op=sql.SQL(">" if forward else "<"), events=events)
+# The conditions a page query can combine (no values: those are parameters).
+_CONDITIONS: dict[str, LiteralString] = {
+    "aggregate_id": "aggregate_id = %(aggregate_id)s",
+    "aggregate_type": "aggregate_type = %(aggregate_type)s",
+    "version_after": "version > %(cursor)s",
+    "version_before": "version < %(cursor)s",
+    "horizon": "transaction_id < pg_snapshot_xmin(pg_current_snapshot())",
+    # After (before) the event at global position %(after)s, in log order.
+    "after": "(transaction_id, id) > (SELECT transaction_id, id FROM {events}"
+    " WHERE id = %(after)s)",
+    "before": "(transaction_id, id) < (SELECT transaction_id, id FROM {events}"
+    " WHERE id = %(after)s)",
+    "tenant": "tenant_id = %(tenant_id)s",
+    "from_timestamp": '"timestamp" >= %(from_timestamp)s',
+    "to_timestamp": '"timestamp" <= %(to_timestamp)s',
+}

@@ -12,7 +12,6 @@ from uuid import UUID
 
 from opentelemetry import trace
 
-
 _TRACER = trace.get_tracer("eventsource")
 
 

@@ -67,7 +67,10 @@ def _parts(
 
 
 def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
-    conninfo_to_dict(url)  # a malformed URL fails here, before any pool exists
+    try:
+        conninfo_to_dict(url)  # a malformed URL fails here, before any pool exists
+    except psycopg.ProgrammingError as exc:
+        raise ValueError(f"not a PostgreSQL URL or conninfo string: {exc}") from exc
     kwargs = dict(pool_kwargs)
     kwargs["kwargs"] = {"autocommit": True, **kwargs.get("kwargs", {})}
     kwargs.setdefault("timeout", 10.0)

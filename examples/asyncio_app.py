@@ -11,6 +11,7 @@ from decimal import Decimal
 from uuid import UUID, uuid4
 
 from bank import AccountOpened, Deposited, balance
+
 from eventsource import EventStore, ExpectedVersion, PostgreSQLEventStore
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from bank import Deposited, Withdrawn
+
 from eventsource import ReadOptions, SyncEventStore, SyncPostgreSQLEventStore
 
 

@@ -12,10 +12,10 @@ import os
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
 
+from bank import AccountOpened, Deposited, balance
 from flask import Flask, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from bank import AccountOpened, Deposited, balance
 from eventsource import (
     ExpectedVersion,
     OptimisticLockError,

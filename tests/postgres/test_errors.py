@@ -78,3 +78,10 @@ def test_constructor_checks_the_pool_type(pg_url: str) -> None:
         SyncPostgreSQLEventStore(pg_url)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="AsyncConnectionPool"):
         PostgreSQLEventStore(pg_url)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("store_class", [SyncPostgreSQLEventStore, PostgreSQLEventStore])
+def test_a_malformed_url_is_a_value_error(store_class: type) -> None:
+    with pytest.raises(ValueError, match="PostgreSQL URL") as caught:
+        store_class.from_url("postgresql://host:notaport/db?bogus=1")
+    assert isinstance(caught.value.__cause__, psycopg.ProgrammingError)

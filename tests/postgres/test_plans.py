@@ -36,7 +36,7 @@ def busy_table(pg_url: str) -> str:
 
 def plan(url: str, query: Query) -> str:
     with psycopg.connect(url) as conn:
-        explain = psycopg.sql.SQL("EXPLAIN ") + query.sql
+        explain = "EXPLAIN " + query.sql
         return "\n".join(row[0] for row in conn.execute(explain, query.params))
 
 

@@ -198,8 +198,10 @@ def test_outbox_rows_are_written_with_the_events(path: Path) -> None:
     aggregate_id = uuid4()
     batch = ticks(aggregate_id, 3)
     with SyncSQLiteEventStore(path, event_registry=REGISTRY, outbox_enabled=True) as store:
-        store.append_events(aggregate_id, "Clock", batch, 0)
-        store.append_events(aggregate_id, "Clock", batch, 0)  # a retried append: no new rows
+        first = store.append_events(aggregate_id, "Clock", batch, 0)
+        retried = store.append_events(aggregate_id, "Clock", batch, 0)  # no new rows
+        assert (first.new_version, first.global_position) == (3, 3)
+        assert retried == first
         with pytest.raises(OptimisticLockError):
             store.append_events(aggregate_id, "Clock", ticks(aggregate_id, 1), 0)
         store.append_events(aggregate_id, "Clock", [], 3)
