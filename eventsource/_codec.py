@@ -21,6 +21,7 @@ from uuid import UUID
 
 import attrs
 import cattrs
+import orjson
 from cattrs.gen import make_dict_unstructure_fn, override
 
 from ._validation import check_aware
@@ -201,9 +202,40 @@ def unstructure_as(value: Any, tp: Any) -> Any:
         raise SerializationError(f"cannot serialize {value!r}: {exc}") from exc
 
 
+def structure_as(value: Any, tp: Any) -> Any:
+    return converter.structure(value, tp)
+
+
 def structure(data: Mapping[str, Any], cls: type[Any]) -> Any:
     """Build an attrs instance from JSON-ready data (already typed values are accepted)."""
     return converter.structure(data, cls)
+
+
+_AS_JSON_GIVES = frozenset(
+    {str, int, float, bool, str | None, int | None, float | None, bool | None}
+)
+"""Field types whose JSON value needs no structuring (json gives exactly these)."""
+
+FieldStep = tuple[str, Callable[[Any, Any], Any] | None, Any, Any]
+
+
+def field_steps(cls: type, omit: frozenset[str]) -> tuple[FieldStep, ...] | None:
+    """How to structure each field of `cls` (less `omit`) from JSON data without `__init__`:
+    `(name, hook or None, type, default)`. None when the class needs its `__init__` (a
+    post-init hook or converters), so the caller takes the ordinary path."""
+    if hasattr(cls, "__attrs_post_init__"):
+        return None
+    attrs.resolve_types(cls)
+    steps: list[FieldStep] = []
+    for field in attrs.fields(cls):
+        if field.name in omit:
+            continue
+        if field.converter is not None or not field.init:
+            return None
+        tp = field.type
+        hook = None if tp in _AS_JSON_GIVES else converter.get_structure_hook(tp)
+        steps.append((field.name, hook, tp, field.default))
+    return tuple(steps)
 
 
 def dumps(data: object) -> str:
@@ -218,7 +250,10 @@ def dumps(data: object) -> str:
 
 
 def loads(text: str | bytes) -> Any:
-    return json.loads(text)
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:  # integers beyond 64 bits: orjson refuses, json does not
+        return json.loads(text)
 
 
 def fields_of(cls: type) -> tuple[str, ...]:

@@ -6,15 +6,16 @@ event is the same code everywhere.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 from uuid import UUID
 
 import attrs
 
 from . import _codec
-from .events import DomainEvent, EventRegistry
+from .events import ENVELOPE_FIELDS, DomainEvent, EventRegistry
 from .types import StoredEvent
 
 ROW_COLUMNS = (
@@ -98,8 +99,48 @@ def _json(value: Any) -> Any:
     return _codec.loads(value) if isinstance(value, (str, bytes)) else value
 
 
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_METADATA = Mapping[str, Any]
+_set = object.__setattr__
+_STEPS: dict[type[DomainEvent], tuple[_codec.FieldStep, ...] | None] = {}
+_FACTORY: type[Any] = attrs.Factory  # type: ignore[assignment]
+
+
+def _uuid(value: Any) -> Any:
+    return value if value is None or isinstance(value, UUID) else UUID(value)
+
+
+def _datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
+def _payload_only(
+    cls: type[DomainEvent], steps: tuple[_codec.FieldStep, ...], data: dict[str, Any]
+) -> DomainEvent | None:
+    """An instance with its payload fields set from `data`; None if a required one is missing."""
+    event = object.__new__(cls)
+    for name, hook, tp, default in steps:
+        if name in data:
+            value = data[name]
+            if hook is not None:
+                value = hook(value, tp)
+        elif default is attrs.NOTHING:
+            return None
+        elif isinstance(default, _FACTORY):
+            value = default.factory(event) if default.takes_self else default.factory()
+        else:
+            value = default
+        _set(event, name, value)
+    return event
+
+
 def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
-    """The event of a read row (see ROW_COLUMNS)."""
+    """The event of a read row (see ROW_COLUMNS).
+
+    Stored events were validated when written, so the event is built field by field without
+    running `__init__` (its validators), which makes reads several times cheaper. Classes
+    that need their `__init__` (converters, a post-init hook) take the ordinary path.
+    """
     (
         _,
         event_id,
@@ -119,19 +160,41 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
     ) = row
     cls = registry.get(event_type)
     data: dict[str, Any] = _json(payload)
-    data.update(
-        event_id=event_id,
-        occurred_at=occurred_at,
-        aggregate_id=aggregate_id,
-        aggregate_type=aggregate_type,
-        aggregate_version=version,
-        tenant_id=tenant_id,
-        actor_id=actor_id,
-        correlation_id=correlation_id,
-        causation_id=causation_id,
-        metadata=_json(metadata),
+    metadata = _json(metadata)
+    try:
+        steps = _STEPS[cls]
+    except KeyError:
+        steps = _STEPS[cls] = _codec.field_steps(cls, ENVELOPE_FIELDS)
+    event = None if steps is None else _payload_only(cls, steps, data)
+    if event is None:  # the ordinary path: __init__, validators, cattrs
+        data.update(
+            event_id=event_id,
+            occurred_at=occurred_at,
+            aggregate_id=aggregate_id,
+            aggregate_type=aggregate_type,
+            aggregate_version=version,
+            tenant_id=tenant_id,
+            actor_id=actor_id,
+            correlation_id=correlation_id,
+            causation_id=causation_id,
+            metadata=metadata,
+        )
+        structured: DomainEvent = _codec.structure(data, cls)
+        return structured
+    _set(event, "event_id", _uuid(event_id))
+    _set(event, "occurred_at", _datetime(occurred_at))
+    _set(event, "aggregate_id", _uuid(aggregate_id))
+    _set(event, "aggregate_type", aggregate_type)
+    _set(event, "aggregate_version", version)
+    _set(event, "tenant_id", _uuid(tenant_id))
+    _set(event, "actor_id", actor_id)
+    _set(event, "correlation_id", _uuid(correlation_id))
+    _set(event, "causation_id", _uuid(causation_id))
+    _set(
+        event,
+        "metadata",
+        MappingProxyType(_codec.structure_as(metadata, _METADATA)) if metadata else _EMPTY,
     )
-    event: DomainEvent = _codec.structure(data, cls)
     return event
 
 

@@ -70,7 +70,8 @@ def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
     try:
         conninfo_to_dict(url)  # a malformed URL fails here, before any pool exists
     except psycopg.ProgrammingError as exc:
-        raise ValueError(f"not a PostgreSQL URL or conninfo string: {exc}") from exc
+        # psycopg's message quotes the URL, password included: keep it in the cause only.
+        raise ValueError("malformed PostgreSQL URL (or conninfo string)") from exc
     kwargs = dict(pool_kwargs)
     kwargs["kwargs"] = {"autocommit": True, **kwargs.get("kwargs", {})}
     kwargs.setdefault("timeout", 10.0)

@@ -82,6 +82,6 @@ def test_constructor_checks_the_pool_type(pg_url: str) -> None:
 
 @pytest.mark.parametrize("store_class", [SyncPostgreSQLEventStore, PostgreSQLEventStore])
 def test_a_malformed_url_is_a_value_error(store_class: type) -> None:
-    with pytest.raises(ValueError, match="PostgreSQL URL") as caught:
+    with pytest.raises(ValueError, match="malformed PostgreSQL URL") as caught:
         store_class.from_url("postgresql://host:notaport/db?bogus=1")
     assert isinstance(caught.value.__cause__, psycopg.ProgrammingError)
