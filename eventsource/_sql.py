@@ -15,6 +15,7 @@ from importlib import resources
 from typing import Any, LiteralString
 from uuid import UUID
 
+import orjson
 from psycopg import sql
 
 from ._operations import Query
@@ -83,17 +84,14 @@ outbox AS (
         ).format(outbox=self.outbox)
         return sql.SQL(
             """WITH batch AS (
-    SELECT * FROM unnest(
-        %(event_ids)s::uuid[], %(event_types)s::text[], %(event_versions)s::int[],
-        %(tenant_ids)s::text[], %(actor_ids)s::text[], %(occurred_ats)s::timestamptz[],
-        %(correlation_ids)s::uuid[], %(causation_ids)s::uuid[],
-        %(payloads)s::text[], %(metadatas)s::text[]
-    ) WITH ORDINALITY AS b(event_id, event_type, event_version, tenant_id, actor_id,
-                           occurred_at, correlation_id, causation_id, payload, metadata, n)
+    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
+        AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
+             actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
+             payload jsonb, metadata jsonb)
 ),
 existing AS (
     SELECT event_id, aggregate_id, aggregate_type, version, id
-    FROM {events} WHERE event_id = ANY(%(event_ids)s::uuid[])
+    FROM {events} WHERE event_id IN (SELECT event_id FROM batch)
 ),
 stream AS (
     SELECT coalesce(max(version), 0) AS version
@@ -104,8 +102,8 @@ inserted AS (
                           tenant_id, actor_id, version, "timestamp", payload, metadata,
                           correlation_id, causation_id)
     SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s, %(aggregate_id)s,
-           b.tenant_id, b.actor_id, stream.version + b.n, b.occurred_at, b.payload::jsonb,
-           b.metadata::jsonb, b.correlation_id, b.causation_id
+           b.tenant_id, b.actor_id, stream.version + b.n, b.occurred_at, b.payload,
+           b.metadata, b.correlation_id, b.causation_id
     FROM batch b CROSS JOIN stream
     WHERE NOT EXISTS (SELECT FROM existing)
       AND (%(expected)s = -1
@@ -120,25 +118,33 @@ FROM stream LEFT JOIN existing e ON true"""
         ).format(events=self.events, outbox=outbox if self.outbox_enabled else sql.SQL(""))
 
     def append(self, request: AppendRequest) -> Query:
-        events = request.events
-        return Query(
-            self._append,
-            {
-                "aggregate_id": request.aggregate_id,
-                "aggregate_type": request.aggregate_type,
-                "expected": request.expected_version,
-                "event_ids": [e.event_id for e in events],
-                "event_types": [e.event_type for e in events],
-                "event_versions": [e.event_version for e in events],
-                "tenant_ids": [None if e.tenant_id is None else str(e.tenant_id) for e in events],
-                "actor_ids": [e.actor_id for e in events],
-                "occurred_ats": [e.occurred_at for e in events],
-                "correlation_ids": [e.correlation_id for e in events],
-                "causation_ids": [e.causation_id for e in events],
-                "payloads": [e.payload for e in events],
-                "metadatas": [e.metadata for e in events],
-            },
+        # The batch travels as one JSON document (the payloads spliced in as they are):
+        # one parameter to send, one value for the server to parse.
+        batch = orjson.dumps(
+            [
+                {
+                    "n": n,
+                    "event_id": e.event_id,
+                    "event_type": e.event_type,
+                    "event_version": e.event_version,
+                    "tenant_id": e.tenant_id,
+                    "actor_id": e.actor_id,
+                    "occurred_at": e.occurred_at.isoformat(),
+                    "correlation_id": e.correlation_id,
+                    "causation_id": e.causation_id,
+                    "payload": orjson.Fragment(e.payload),
+                    "metadata": orjson.Fragment(e.metadata),
+                }
+                for n, e in enumerate(request.events, 1)
+            ]
         )
+        params = {
+            "aggregate_id": request.aggregate_id,
+            "aggregate_type": request.aggregate_type,
+            "expected": request.expected_version,
+            "batch": batch.decode(),
+        }
+        return Query(self._append, params)
 
     def schema(self) -> Query:
         # One simple-protocol script, so one transaction; the advisory lock makes
