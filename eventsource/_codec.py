@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 import typing
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -238,15 +239,22 @@ def field_steps(cls: type, omit: frozenset[str]) -> tuple[FieldStep, ...] | None
     return tuple(steps)
 
 
+_NUL = re.compile(r"(?<!\\)(\\\\)*\\u0000")
+"""A NUL character's escape in JSON text (not an escaped backslash followed by `u0000`)."""
+
+
 def dumps(data: object) -> str:
-    """Strict JSON text: non-finite floats, non-JSON values and text that is not valid
-    Unicode (lone surrogates, which no database stores) are a SerializationError."""
+    """Strict JSON text: non-finite floats, non-JSON values, text that is not valid Unicode
+    (lone surrogates) and NUL characters are a SerializationError."""
     try:
         text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
-        return text
     except (TypeError, ValueError) as exc:
         raise SerializationError(f"cannot encode as JSON: {exc}") from exc
+    if "\\u0000" in text and _NUL.search(text):
+        # PostgreSQL's JSONB cannot hold NUL; every backend refuses it, so none differs.
+        raise SerializationError("strings with NUL characters (\\x00) cannot be stored")
+    return text
 
 
 def loads(text: str | bytes) -> Any:

@@ -41,6 +41,8 @@ def _optional_str(_: object, attribute: attrs.Attribute[Any], value: object) -> 
     if not isinstance(value, str):
         raise TypeError(f"{attribute.name} must be a str or None, got {type(value).__name__}")
     check_unicode(value, attribute.name)
+    if "\x00" in value:
+        raise ValueError(f"{attribute.name} must not contain NUL characters")
 
 
 @attrs.frozen(kw_only=True)
