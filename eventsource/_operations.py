@@ -18,7 +18,7 @@ from ._records import Row, decode_event, decode_stored
 from ._validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid
 from .errors import EventSourceError, StoreUnavailableError
 from .events import DomainEvent, EventRegistry
-from .types import AppendResult, EventStream, ReadOptions, StoredEvent
+from .types import AppendResult, EventStream, ExpectedVersion, ReadOptions, StoredEvent
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -50,11 +50,16 @@ class Page(NamedTuple, Generic[E]):
 
 
 class Conflict(EventSourceError):
-    """A unique constraint fired (a racing writer won); the operation decides to go again."""
+    """A unique constraint fired (a racing writer won); the operation decides to go again.
 
-    def __init__(self, constraint: str) -> None:
+    `on_event_id`: the constraint was the event id's (a retried or duplicate batch), not the
+    stream version's.
+    """
+
+    def __init__(self, constraint: str, *, on_event_id: bool = False) -> None:
         super().__init__(f"unique constraint {constraint} violated")
         self.constraint = constraint
+        self.on_event_id = on_event_id
 
 
 Op = Generator[Query, list[Row], T]
@@ -65,10 +70,12 @@ class Queries(Protocol):
     """What a dialect builds. Read rows have the columns of `_records.ROW_COLUMNS`."""
 
     def append(self, request: _rules.AppendRequest) -> Query:
-        """Insert the batch unless an id is stored or the version check fails. Rows:
-        `(stream_version, last_position, last_version, *ExistingEvent)`, at least one; the
-        positions are NULL when nothing was inserted, the ExistingEvent columns NULL when no
-        id of the batch was stored."""
+        """Insert the batch if the expected version holds: rows `(position, version)` of the
+        inserted events, none when the check failed. A racing writer or an already stored
+        id may also make it raise a `Conflict`."""
+
+    def existing_events(self, event_ids: list[UUID]) -> Query:
+        """The `ExistingEvent` rows of the stored events among these ids."""
 
     def event_exists(self, event_id: UUID) -> Query:
         """Any row when the event is stored."""
@@ -167,21 +174,28 @@ class Operations:
     def _append(self, request: _rules.AppendRequest) -> Op[AppendResult]:
         # Every attempt is a new statement, so a new transaction: a retried append gets a
         # new transaction id and its events stay after the winner's in the global log.
+        # The happy path is the one statement. Only when it inserted nothing are stored
+        # ids looked up (a retried batch succeeds, a duplicate fails) and then the version.
         for _ in range(MAX_APPEND_ATTEMPTS):
             try:
                 rows = yield self.queries.append(request)
-            except Conflict:
-                continue
-            stream_version, last_position, last_version = rows[0][:3]
-            if last_position is not None:
-                return AppendResult.successful(last_version, last_position)
-            existing = [_rules.ExistingEvent(*row[3:]) for row in rows if row[3] is not None]
-            retried = _rules.idempotent_result(request, existing)
-            if retried is not None:
-                return retried
-            _rules.check_version(*request[:3], stream_version)
+            except Conflict as conflict:
+                if request.expected_version == ExpectedVersion.ANY and not conflict.on_event_id:
+                    continue  # a racing writer took the version: go again
+                rows = []
+            if rows:
+                position, version = max(rows, key=lambda row: row[0])[:2]
+                return AppendResult.successful(version, position)
+            if request.events:
+                found = yield self.queries.existing_events(request.event_ids)
+                existing = [_rules.ExistingEvent(*row) for row in found]
+                retried = _rules.idempotent_result(request, existing)
+                if retried is not None:
+                    return retried
+            (actual,), *_ = yield self.queries.stream_version(*request[:2])
+            _rules.check_version(*request[:3], actual)
             if not request.events:
-                return AppendResult.successful(stream_version)
+                return AppendResult.successful(actual)
         raise StoreUnavailableError(
             f"append to {_rules.stream_id(*request[:2])} kept colliding with other writers "
             f"({MAX_APPEND_ATTEMPTS} attempts); retry later"

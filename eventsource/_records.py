@@ -71,7 +71,7 @@ class NewEvent:
             event.correlation_id,
             event.causation_id,
             _codec.dumps(event.payload()),
-            _codec.dumps(event.metadata_json_ready()),
+            _codec.dumps(event.metadata_json_ready()) if event.metadata else "{}",
         )
 
     def row(self, global_position: int, version: int, stored_at: datetime) -> tuple[Any, ...]:

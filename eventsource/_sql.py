@@ -82,40 +82,40 @@ outbox AS (
     FROM inserted i
 )"""
         ).format(outbox=self.outbox)
+        # No read on the happy path of an exact version: the events get versions
+        # expected + 1.. and the unique constraints catch a racing writer or a stored id.
+        # Only a gap needs guarding against: version `expected` must exist (one index probe).
+        # ANY and STREAM_EXISTS need the stream's version, read in the same statement.
+        insert = sql.SQL(
+            """INSERT INTO {events} (event_id, event_type, event_version, aggregate_type,
+                      aggregate_id, tenant_id, actor_id, version, "timestamp", payload,
+                      metadata, correlation_id, causation_id)
+SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s, %(aggregate_id)s,
+       b.tenant_id, b.actor_id, s.base + b.n, b.occurred_at, b.payload, b.metadata,
+       b.correlation_id, b.causation_id
+FROM jsonb_to_recordset(%(batch)s::jsonb)
+         AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
+              actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
+              payload jsonb, metadata jsonb),
+     (SELECT CASE WHEN %(expected)s >= 0 THEN %(expected)s
+                  ELSE (SELECT coalesce(max(version), 0) FROM {events}
+                        WHERE aggregate_id = %(aggregate_id)s
+                          AND aggregate_type = %(aggregate_type)s)
+             END AS base) s
+WHERE CASE WHEN %(expected)s > 0
+           THEN EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s
+                          AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)
+           WHEN %(expected)s = -2 THEN s.base > 0
+           ELSE true
+      END
+ORDER BY b.n
+RETURNING {returning}"""
+        )
+        if not self.outbox_enabled:
+            return insert.format(events=self.events, returning=sql.SQL("id, version"))
         return sql.SQL(
-            """WITH batch AS (
-    SELECT * FROM jsonb_to_recordset(%(batch)s::jsonb)
-        AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
-             actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
-             payload jsonb, metadata jsonb)
-),
-existing AS (
-    SELECT event_id, aggregate_id, aggregate_type, version, id
-    FROM {events} WHERE event_id IN (SELECT event_id FROM batch)
-),
-stream AS (
-    SELECT coalesce(max(version), 0) AS version
-    FROM {events} WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s
-),
-inserted AS (
-    INSERT INTO {events} (event_id, event_type, event_version, aggregate_type, aggregate_id,
-                          tenant_id, actor_id, version, "timestamp", payload, metadata,
-                          correlation_id, causation_id)
-    SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s, %(aggregate_id)s,
-           b.tenant_id, b.actor_id, stream.version + b.n, b.occurred_at, b.payload,
-           b.metadata, b.correlation_id, b.causation_id
-    FROM batch b CROSS JOIN stream
-    WHERE NOT EXISTS (SELECT FROM existing)
-      AND (%(expected)s = -1
-           OR (%(expected)s = -2 AND stream.version > 0)
-           OR stream.version = %(expected)s)
-    ORDER BY b.n
-    RETURNING *
-){outbox}
-SELECT stream.version, (SELECT max(id) FROM inserted), (SELECT max(version) FROM inserted),
-       e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id
-FROM stream LEFT JOIN existing e ON true"""
-        ).format(events=self.events, outbox=outbox if self.outbox_enabled else sql.SQL(""))
+            "WITH inserted AS ({insert}){outbox}\nSELECT id, version FROM inserted"
+        ).format(insert=insert.format(events=self.events, returning=sql.SQL("*")), outbox=outbox)
 
     def append(self, request: AppendRequest) -> Query:
         # The batch travels as one JSON document (the payloads spliced in as they are):
@@ -145,6 +145,13 @@ FROM stream LEFT JOIN existing e ON true"""
             "batch": batch.decode(),
         }
         return Query(self._append, params)
+
+    def existing_events(self, event_ids: list[UUID]) -> Query:
+        statement = self._statement(
+            "SELECT event_id, aggregate_id, aggregate_type, version, id FROM {events}"
+            " WHERE event_id = ANY(%s)"
+        )
+        return Query(statement, (event_ids,))
 
     def schema(self) -> Query:
         # One simple-protocol script, so one transaction; the advisory lock makes

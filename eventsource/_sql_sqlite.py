@@ -141,14 +141,9 @@ ORDER BY b.key"""
 # The outbox insert (when enabled) inserts as many rows as the events insert, so changes()
 # still tells whether the batch was written.
 _APPEND_STATUS = """\
-SELECT stream.version AS stream_version, inserted.id AS last_position,
-       inserted.version AS last_version,
-       e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id
-FROM (SELECT coalesce(max(version), 0) AS version FROM events
-      WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type) AS stream
-LEFT JOIN events AS inserted ON changes() > 0 AND inserted.event_id = :last_event_id
-LEFT JOIN events AS e ON changes() = 0 AND e.event_id IN
-    (SELECT json_extract(value, '$.event_id') FROM json_each(:batch))"""
+SELECT id, version FROM events
+WHERE changes() > 0
+  AND event_id IN (SELECT json_extract(value, '$.event_id') FROM json_each(:batch))"""
 
 _STREAM_VERSION = (
     "SELECT coalesce(max(version), 0) FROM events"
@@ -253,12 +248,18 @@ class SQLiteQueries(CommonQueries):
             "aggregate_type": request.aggregate_type,
             "expected": _int(request.expected_version),
             "batch": batch,
-            "last_event_id": str(request.events[-1].event_id) if request.events else None,
         }
         before = [(_INSERT_EVENTS, params)]
         if self.outbox_enabled:
             before.append((_INSERT_OUTBOX, params))
         return Query(_APPEND_STATUS, params, before=tuple(before), write=True)
+
+    def existing_events(self, event_ids: list[UUID]) -> Query:
+        statement = (
+            "SELECT event_id, aggregate_id, aggregate_type, version, id FROM events"
+            " WHERE event_id IN (SELECT value FROM json_each(?))"
+        )
+        return Query(statement, (json.dumps([str(event_id) for event_id in event_ids]),))
 
     def schema(self) -> Query:
         # One transaction: concurrent initializations take turns, none sees half a schema.

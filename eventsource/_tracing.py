@@ -13,6 +13,7 @@ from uuid import UUID
 from opentelemetry import trace
 
 _TRACER = trace.get_tracer("eventsource")
+_NO_SPAN = contextlib.nullcontext()
 
 
 class Tracer:
@@ -23,17 +24,26 @@ class Tracer:
         self.db_system = db_system
         self.namespace = namespace
 
-    @contextlib.contextmanager
     def span(
         self,
         operation: str,
         aggregate_id: UUID | None = None,
         aggregate_type: str | None = None,
         event_count: int | None = None,
+    ) -> contextlib.AbstractContextManager[object]:
+        """A span around a store call; nothing at all while no SDK is configured."""
+        if not self.enabled or isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+            return _NO_SPAN
+        return self._span(operation, aggregate_id, aggregate_type, event_count)
+
+    @contextlib.contextmanager
+    def _span(
+        self,
+        operation: str,
+        aggregate_id: UUID | None,
+        aggregate_type: str | None,
+        event_count: int | None,
     ) -> Iterator[None]:
-        if not self.enabled:
-            yield
-            return
         attributes: dict[str, str | int] = {
             "db.system.name": self.db_system,
             "db.operation.name": operation,

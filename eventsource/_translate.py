@@ -39,7 +39,8 @@ _PG_BAD_VALUE = (pg.UntranslatableCharacter, pg.CharacterNotInRepertoire, psycop
 def translate_psycopg(exc: Exception) -> Exception:
     """The eventsource error for a psycopg (or psycopg_pool) error."""
     if isinstance(exc, pg.UniqueViolation):
-        return _chained(Conflict(exc.diag.constraint_name or "unknown"), exc)
+        constraint = exc.diag.constraint_name or "unknown"
+        return _chained(Conflict(constraint, on_event_id=constraint == "events_event_id_key"), exc)
     if isinstance(exc, _PG_RETRYABLE):
         return _chained(Conflict(type(exc).__name__), exc)
     if isinstance(exc, pg.UndefinedTable):
@@ -55,7 +56,8 @@ def translate_sqlite(exc: Exception) -> Exception:
     """The eventsource error for a sqlite3 error."""
     message = str(exc)
     if isinstance(exc, sqlite3.IntegrityError) and message.startswith("UNIQUE constraint"):
-        return _chained(Conflict(message.removeprefix("UNIQUE constraint failed: ")), exc)
+        constraint = message.removeprefix("UNIQUE constraint failed: ")
+        return _chained(Conflict(constraint, on_event_id=constraint == "events.event_id"), exc)
     if isinstance(exc, sqlite3.OperationalError):
         if message.startswith("no such table"):
             return _chained(SchemaNotInitializedError(SCHEMA_HINT), exc)

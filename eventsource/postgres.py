@@ -130,8 +130,11 @@ class SyncPostgreSQLEventStore(SyncSQLEventStore):
                 if not autocommit:
                     conn.autocommit = True
                 try:
-                    cursor = conn.execute(query.sql, query.params, prepare=query.params is not None)
-                    return cursor.fetchall() if cursor.description else []
+                    if query.params is None:  # a script: no parameters, no rows
+                        conn.execute(query.sql)
+                        return []
+                    rows: list[Row] = conn.execute(query.sql, query.params, prepare=True).fetchall()
+                    return rows
                 finally:
                     if not autocommit:
                         conn.autocommit = False
@@ -213,10 +216,12 @@ class PostgreSQLEventStore(AsyncSQLEventStore):
                 if not autocommit:
                     await conn.set_autocommit(True)
                 try:
-                    cursor = await conn.execute(
-                        query.sql, query.params, prepare=query.params is not None
-                    )
-                    return await cursor.fetchall() if cursor.description else []
+                    if query.params is None:  # a script: no parameters, no rows
+                        await conn.execute(query.sql)
+                        return []
+                    cursor = await conn.execute(query.sql, query.params, prepare=True)
+                    rows: list[Row] = await cursor.fetchall()
+                    return rows
                 finally:
                     if not autocommit:
                         await conn.set_autocommit(False)
