@@ -74,8 +74,9 @@ class Queries(Protocol):
         inserted events, none when the check failed. A racing writer or an already stored
         id may also make it raise a `Conflict`."""
 
-    def existing_events(self, event_ids: list[UUID]) -> Query:
-        """The `ExistingEvent` rows of the stored events among these ids."""
+    def append_status(self, request: _rules.AppendRequest) -> Query:
+        """Why an append inserted nothing. Rows `(stream_version, *ExistingEvent)`, one per
+        stored id of the batch, or one with NULL ExistingEvent columns when none is."""
 
     def event_exists(self, event_id: UUID) -> Query:
         """Any row when the event is stored."""
@@ -174,8 +175,9 @@ class Operations:
     def _append(self, request: _rules.AppendRequest) -> Op[AppendResult]:
         # Every attempt is a new statement, so a new transaction: a retried append gets a
         # new transaction id and its events stay after the winner's in the global log.
-        # The happy path is the one statement. Only when it inserted nothing are stored
-        # ids looked up (a retried batch succeeds, a duplicate fails) and then the version.
+        # The happy path is the one statement. Only when it inserted nothing does a second
+        # one tell why: stored ids (a retried batch succeeds, a duplicate fails), else the
+        # version (OptimisticLockError), else a race to run again.
         for _ in range(MAX_APPEND_ATTEMPTS):
             try:
                 rows = yield self.queries.append(request)
@@ -186,13 +188,12 @@ class Operations:
             if rows:
                 position, version = max(rows, key=lambda row: row[0])[:2]
                 return AppendResult.successful(version, position)
-            if request.events:
-                found = yield self.queries.existing_events(request.event_ids)
-                existing = [_rules.ExistingEvent(*row) for row in found]
-                retried = _rules.idempotent_result(request, existing)
-                if retried is not None:
-                    return retried
-            (actual,), *_ = yield self.queries.stream_version(*request[:2])
+            status = yield self.queries.append_status(request)
+            existing = [_rules.ExistingEvent(*row[1:]) for row in status if row[1] is not None]
+            retried = _rules.idempotent_result(request, existing)
+            if retried is not None:
+                return retried
+            actual = status[0][0]
             _rules.check_version(*request[:3], actual)
             if not request.events:
                 return AppendResult.successful(actual)

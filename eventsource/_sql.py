@@ -146,12 +146,14 @@ RETURNING {returning}"""
         }
         return Query(self._append, params)
 
-    def existing_events(self, event_ids: list[UUID]) -> Query:
+    def append_status(self, request: AppendRequest) -> Query:
         statement = self._statement(
-            "SELECT event_id, aggregate_id, aggregate_type, version, id FROM {events}"
-            " WHERE event_id = ANY(%s)"
+            "SELECT s.version, e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id"
+            " FROM (SELECT coalesce(max(version), 0) AS version FROM {events}"
+            "       WHERE aggregate_id = %s AND aggregate_type = %s) s"
+            " LEFT JOIN {events} e ON e.event_id = ANY(%s)"
         )
-        return Query(statement, (event_ids,))
+        return Query(statement, (*request[:2], request.event_ids))
 
     def schema(self) -> Query:
         # One simple-protocol script, so one transaction; the advisory lock makes

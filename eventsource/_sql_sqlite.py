@@ -254,12 +254,15 @@ class SQLiteQueries(CommonQueries):
             before.append((_INSERT_OUTBOX, params))
         return Query(_APPEND_STATUS, params, before=tuple(before), write=True)
 
-    def existing_events(self, event_ids: list[UUID]) -> Query:
+    def append_status(self, request: AppendRequest) -> Query:
         statement = (
-            "SELECT event_id, aggregate_id, aggregate_type, version, id FROM events"
-            " WHERE event_id IN (SELECT value FROM json_each(?))"
+            "SELECT s.version, e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id"
+            " FROM (SELECT coalesce(max(version), 0) AS version FROM events"
+            "       WHERE aggregate_id = ? AND aggregate_type = ?) s"
+            " LEFT JOIN events e ON e.event_id IN (SELECT value FROM json_each(?))"
         )
-        return Query(statement, (json.dumps([str(event_id) for event_id in event_ids]),))
+        ids = json.dumps([str(event_id) for event_id in request.event_ids])
+        return Query(statement, (str(request.aggregate_id), request.aggregate_type, ids))
 
     def schema(self) -> Query:
         # One transaction: concurrent initializations take turns, none sees half a schema.
