@@ -22,7 +22,7 @@ from ._operations import Query
 from ._records import ROW_COLUMNS, Row
 from ._rules import AppendRequest
 from ._sql_common import CommonQueries
-from .types import ReadDirection, ReadOptions
+from .types import ExpectedVersion, ReadDirection, ReadOptions
 
 _ID, _VERSION = 0, 6  # indices into a read row
 
@@ -40,6 +40,8 @@ def _columns(prefix: str | None = None) -> Composable:
 
     return sql.SQL(", ").join(column(name) for name in ROW_COLUMNS)
 
+
+_NO_STREAM, _EXACT, _ANY, _STREAM_EXISTS = "no stream", "exact", "any", "stream exists"
 
 _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(8291173046552);\n"
 
@@ -59,11 +61,11 @@ class PostgresQueries(CommonQueries):
         self.events = sql.Identifier("events")
         self.outbox = sql.Identifier("event_outbox")
         self.outbox_enabled = outbox_enabled
-        self._append = self._append_statement().as_string(None)
+        self._appends = self._append_statements()
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _append_statement(self) -> Composable:
+    def _append_statements(self) -> dict[str, str]:
         outbox = sql.SQL(
             """,
 outbox AS (
@@ -86,36 +88,53 @@ outbox AS (
         # expected + 1.. and the unique constraints catch a racing writer or a stored id.
         # Only a gap needs guarding against: version `expected` must exist (one index probe).
         # ANY and STREAM_EXISTS need the stream's version, read in the same statement.
+        # One statement per kind of expectation, so each keeps one generic plan.
         insert = sql.SQL(
             """INSERT INTO {events} (event_id, event_type, event_version, aggregate_type,
                       aggregate_id, tenant_id, actor_id, version, "timestamp", payload,
                       metadata, correlation_id, causation_id)
-SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s, %(aggregate_id)s,
-       b.tenant_id, b.actor_id, s.base + b.n, b.occurred_at, b.payload, b.metadata,
+SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s::text, %(aggregate_id)s::uuid,
+       b.tenant_id, b.actor_id, {base} + b.n, b.occurred_at, b.payload, b.metadata,
        b.correlation_id, b.causation_id
 FROM jsonb_to_recordset(%(batch)s::jsonb)
          AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
               actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
-              payload jsonb, metadata jsonb),
-     (SELECT CASE WHEN %(expected)s >= 0 THEN %(expected)s
-                  ELSE (SELECT coalesce(max(version), 0) FROM {events}
-                        WHERE aggregate_id = %(aggregate_id)s
-                          AND aggregate_type = %(aggregate_type)s)
-             END AS base) s
-WHERE CASE WHEN %(expected)s > 0
-           THEN EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s
-                          AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)
-           WHEN %(expected)s = -2 THEN s.base > 0
-           ELSE true
-      END
+              payload jsonb, metadata jsonb){stream}
+WHERE {guard}
 ORDER BY b.n
 RETURNING {returning}"""
         )
-        if not self.outbox_enabled:
-            return insert.format(events=self.events, returning=sql.SQL("id, version"))
-        return sql.SQL(
-            "WITH inserted AS ({insert}){outbox}\nSELECT id, version FROM inserted"
-        ).format(insert=insert.format(events=self.events, returning=sql.SQL("*")), outbox=outbox)
+        stream_version = sql.SQL(
+            """,
+     (SELECT coalesce(max(version), 0) AS version FROM {events}
+      WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s) s"""
+        ).format(events=self.events)
+        previous_exists = sql.SQL(
+            "EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s"
+            " AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)"
+        ).format(events=self.events)
+        given, read, none = sql.SQL("%(expected)s"), sql.SQL("s.version"), sql.SQL("")
+        variants = {  # kind: (base, stream, guard)
+            _NO_STREAM: (given, none, sql.SQL("true")),
+            _EXACT: (given, none, previous_exists),
+            _ANY: (read, stream_version, sql.SQL("true")),
+            _STREAM_EXISTS: (read, stream_version, sql.SQL("s.version > 0")),
+        }
+        statements = {}
+        for kind, (base, stream, guard) in variants.items():
+            statement = insert.format(
+                events=self.events,
+                base=base,
+                stream=stream,
+                guard=guard,
+                returning=sql.SQL("*" if self.outbox_enabled else "id, version"),
+            )
+            if self.outbox_enabled:
+                statement = sql.SQL(
+                    "WITH inserted AS ({insert}){outbox}\nSELECT id, version FROM inserted"
+                ).format(insert=statement, outbox=outbox)
+            statements[kind] = statement.as_string(None)
+        return statements
 
     def append(self, request: AppendRequest) -> Query:
         # The batch travels as one JSON document (the payloads spliced in as they are):
@@ -144,7 +163,16 @@ RETURNING {returning}"""
             "expected": request.expected_version,
             "batch": batch.decode(),
         }
-        return Query(self._append, params)
+        expected = request.expected_version
+        if expected > 0:
+            kind = _EXACT
+        elif expected == ExpectedVersion.NO_STREAM:
+            kind = _NO_STREAM
+        elif expected == ExpectedVersion.ANY:
+            kind = _ANY
+        else:
+            kind = _STREAM_EXISTS
+        return Query(self._appends[kind], params)
 
     def append_status(self, request: AppendRequest) -> Query:
         statement = self._statement(

@@ -38,12 +38,14 @@ def test_an_append_costs_one_round_trip(pg_url: str, batch_size: int) -> None:
     with SyncPostgreSQLEventStore.from_url(
         pg_url, event_registry=registry, outbox_enabled=True, min_size=1, max_size=1
     ) as store:
-        warm_up = [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))]
-        store.append_events(aggregate_id, "Account", warm_up, ExpectedVersion.ANY)
+        # Each kind of expected version has its prepared statement: warm them up once.
+        for expected in (ExpectedVersion.NO_STREAM, 1, ExpectedVersion.ANY):
+            warm_up = [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))]
+            store.append_events(aggregate_id, "Account", warm_up, expected)
         batch = [Deposited(aggregate_id=aggregate_id, amount=Decimal(i)) for i in range(batch_size)]
         with traced(store) as messages:
-            store.append_events(aggregate_id, "Account", batch, 1)
-        assert store.get_stream_version(aggregate_id, "Account") == 1 + batch_size
+            store.append_events(aggregate_id, "Account", batch, 3)
+        assert store.get_stream_version(aggregate_id, "Account") == 3 + batch_size
     # One Bind/Execute of the prepared statement, one Sync: a single round trip, no BEGIN/COMMIT.
     assert messages.count("Sync") + messages.count("Query") == 1, messages
     assert messages.count("Execute") == 1, messages
@@ -55,15 +57,15 @@ def test_round_trip_does_not_depend_on_the_pool_autocommit(pg_url: str) -> None:
 
     with psycopg_pool.ConnectionPool(pg_url, min_size=1, max_size=1, open=True) as pool:
         store = SyncPostgreSQLEventStore(pool, event_registry=registry)
-        store.append_events(
-            aggregate_id, "Account", [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))], 0
-        )
+        for expected in (0, 1):  # prepares the statement of exact versions
+            event = Deposited(aggregate_id=aggregate_id, amount=Decimal(1))
+            store.append_events(aggregate_id, "Account", [event], expected)
         with traced(store) as messages:
             store.append_events(
                 aggregate_id,
                 "Account",
                 [Deposited(aggregate_id=aggregate_id, amount=Decimal(2))],
-                1,
+                2,
             )
         store.close()
         assert not pool.closed, "a store given a pool never closes it"
