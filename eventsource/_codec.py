@@ -14,7 +14,7 @@ import json
 import re
 import typing
 from collections.abc import Callable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -30,14 +30,24 @@ from .errors import SerializationError
 
 JSONDict = dict[str, Any]
 
-_TAGS = ("$decimal", "$uuid", "$datetime", "$date", "$tuple", "$dict")
+_MINUTE = timedelta(minutes=1)
+_TAGS = ("$decimal", "$uuid", "$datetime", "$date", "$tuple", "$dict", "$float")
 _BARE_CONTAINERS: frozenset[object] = frozenset(
     {list, dict, tuple, typing.List, typing.Dict, typing.Tuple}  # noqa: UP006
 )
 
 
 def _unstructure_datetime(value: datetime) -> str:
-    return check_aware(value, "datetime value").isoformat()
+    offset = check_aware(value, "datetime value").utcoffset()
+    if offset is not None and offset % _MINUTE:
+        # Offsets with seconds do not survive fromisoformat on every Python: keep the instant.
+        try:
+            return value.astimezone(UTC).isoformat()
+        except OverflowError:
+            raise SerializationError(
+                f"{value!r} has an offset with seconds and no UTC equivalent"
+            ) from None
+    return value.isoformat()
 
 
 def _unstructure_decimal(value: object) -> str:
@@ -104,7 +114,10 @@ def tag(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        return value
+        text = repr(value)
+        # PostgreSQL's JSONB reads 1e+16 back as the integer 10000000000000000, and -0.0
+        # as 0.0: such floats carry their repr.
+        return {"$float": text} if "e" in text or text == "-0.0" else value
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, UUID):
@@ -151,6 +164,8 @@ def untag(value: Any) -> Any:
             return tuple(untag(item) for item in inner)
         if key == "$dict":
             return {k: untag(v) for k, v in inner.items()}
+        if key == "$float":
+            return float(inner)
     return {k: untag(v) for k, v in value.items()}
 
 
@@ -212,10 +227,9 @@ def structure(data: Mapping[str, Any], cls: type[Any]) -> Any:
     return converter.structure(data, cls)
 
 
-_AS_JSON_GIVES = frozenset(
-    {str, int, float, bool, str | None, int | None, float | None, bool | None}
-)
-"""Field types whose JSON value needs no structuring (json gives exactly these)."""
+_AS_JSON_GIVES = frozenset({str, int, bool, str | None, int | None, bool | None})
+"""Field types whose JSON value needs no structuring (floats do: PostgreSQL may give back
+an integral float as an int)."""
 
 FieldStep = tuple[str, Callable[[Any, Any], Any] | None, Any, Any]
 
@@ -257,11 +271,14 @@ def dumps(data: object) -> str:
     return text
 
 
+_LONG_NUMBER = re.compile(r"[0-9]{19}")
+
+
 def loads(text: str | bytes) -> Any:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:  # integers beyond 64 bits: orjson refuses, json does not
+    """orjson's speed, json's exactness: orjson reads integers beyond 64 bits as floats."""
+    if _LONG_NUMBER.search(text if isinstance(text, str) else text.decode()):
         return json.loads(text)
+    return orjson.loads(text)
 
 
 def fields_of(cls: type) -> tuple[str, ...]:

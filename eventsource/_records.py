@@ -7,7 +7,7 @@ event is the same code everywhere.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -15,6 +15,7 @@ from uuid import UUID
 import attrs
 
 from . import _codec
+from .errors import SerializationError
 from .events import ENVELOPE_FIELDS, DomainEvent, EventRegistry
 from .types import StoredEvent
 
@@ -67,7 +68,7 @@ class NewEvent:
             aggregate_type,
             event.tenant_id,
             event.actor_id,
-            event.occurred_at,
+            _utc(event.occurred_at),
             event.correlation_id,
             event.causation_id,
             _codec.dumps(event.payload()),
@@ -93,6 +94,16 @@ class NewEvent:
             self.metadata,
             stored_at,
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    """`occurred_at` as stored: in UTC (the column keeps the instant, not the offset)."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise SerializationError(
+            f"occurred_at {moment.isoformat()} is outside the years 1-9999 in UTC"
+        ) from None
 
 
 def _json(value: Any) -> Any:

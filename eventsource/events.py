@@ -140,8 +140,11 @@ class EventRegistry:
                 "@attrs.frozen(kw_only=True), below @register_event"
             )
         name = cls.event_type if event_type is None else event_type
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"event_type must be a non-empty str, got {name!r}")
+        if not isinstance(name, str) or not name or len(name) > 255 or "\x00" in name:
+            raise ValueError(
+                "event_type must be a non-empty str of at most 255 characters without NUL,"
+                f" got {name!r}"
+            )
         with self._lock:
             existing = self._by_name.get(name)
             if existing is not None and existing is not cls:

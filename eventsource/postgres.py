@@ -8,8 +8,10 @@ connection is held while a reader's caller works on a page.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import attrs
 import psycopg
@@ -28,6 +30,25 @@ from .events import EventRegistry, default_registry
 __all__ = ["LogHorizon", "PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
 
 _ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
+
+
+class _StaleConnection(Exception):
+    """A query failed because its pooled connection had been closed by the server."""
+
+    def __init__(self, error: psycopg.OperationalError) -> None:
+        self.error = error
+
+
+@contextlib.contextmanager
+def _stale_if_broken(
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any],
+) -> Iterator[None]:
+    try:
+        yield
+    except psycopg.OperationalError as exc:
+        if conn.broken:
+            raise _StaleConnection(exc) from exc
+        raise
 
 
 @attrs.frozen
@@ -58,14 +79,6 @@ def _log_horizon(ops: Operations) -> Op[LogHorizon]:
     return LogHorizon.from_rows(rows)
 
 
-def _parts(
-    event_registry: EventRegistry | None, outbox_enabled: bool, enable_tracing: bool
-) -> tuple[Operations, Tracer]:
-    registry = default_registry if event_registry is None else event_registry
-    ops = Operations(PostgresQueries(outbox_enabled=outbox_enabled), registry)
-    return ops, Tracer(enabled=enable_tracing, db_system="postgresql")
-
-
 def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
     try:
         conninfo_to_dict(url)  # a malformed URL fails here, before any pool exists
@@ -78,25 +91,30 @@ def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-class SyncPostgreSQLEventStore(SyncSQLEventStore):
-    """The PostgreSQL event store on a `psycopg_pool.ConnectionPool`.
+class _PostgreSQLStore:
+    """What both PostgreSQL stores share: the constructor and `from_url`."""
 
-    A store given a pool never closes it; `from_url` makes a pool the store owns and closes.
-    """
+    _pool_class: ClassVar[type[Any]]
+    _pool_opens_at_once: ClassVar[bool]
 
     def __init__(
         self,
-        pool: psycopg_pool.ConnectionPool[Any],
+        pool: Any,
         *,
         event_registry: EventRegistry | None = None,
         outbox_enabled: bool = False,
         enable_tracing: bool = True,
     ) -> None:
-        if not isinstance(pool, psycopg_pool.ConnectionPool):
-            raise TypeError(f"pool must be a psycopg_pool.ConnectionPool, got {pool!r}")
+        if not isinstance(pool, self._pool_class):
+            name = self._pool_class.__name__
+            raise TypeError(f"pool must be a psycopg_pool.{name}, got {pool!r}")
         self._pool = pool
         self._owns_pool = False
-        self._ops, self._tracer = _parts(event_registry, outbox_enabled, enable_tracing)
+        self._opened = self._pool_opens_at_once
+        registry = default_registry if event_registry is None else event_registry
+        queries = PostgresQueries(outbox_enabled=outbox_enabled)
+        self._ops = Operations(queries, registry)
+        self._tracer = Tracer(enabled=enable_tracing, db_system="postgresql")
 
     @classmethod
     def from_url(
@@ -109,7 +127,8 @@ class SyncPostgreSQLEventStore(SyncSQLEventStore):
         **pool_kwargs: Any,
     ) -> Self:
         """A store with its own pool on `url` (a `postgresql://` URL or a conninfo string)."""
-        pool = psycopg_pool.ConnectionPool(url, open=True, **_pool_kwargs(url, pool_kwargs))
+        options = _pool_kwargs(url, pool_kwargs)
+        pool = cls._pool_class(url, open=cls._pool_opens_at_once, **options)
         store = cls(
             pool,
             event_registry=event_registry,
@@ -119,27 +138,50 @@ class SyncPostgreSQLEventStore(SyncSQLEventStore):
         store._owns_pool = True
         return store
 
+
+class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
+    """The PostgreSQL event store on a `psycopg_pool.ConnectionPool`.
+
+    A store given a pool never closes it; `from_url` makes a pool the store owns and closes.
+    """
+
+    _pool_class = psycopg_pool.ConnectionPool
+    _pool_opens_at_once = True
+    _pool: psycopg_pool.ConnectionPool[Any]
+
     @property
     def pool(self) -> psycopg_pool.ConnectionPool[Any]:
         return self._pool
 
     def _execute(self, query: Query) -> list[Row]:
         try:
-            with self._pool.connection() as conn:
-                autocommit = conn.autocommit
-                if not autocommit:
-                    conn.autocommit = True
-                try:
-                    if query.params is None:  # a script: no parameters, no rows
-                        conn.execute(query.sql)
-                        return []
-                    rows: list[Row] = conn.execute(query.sql, query.params, prepare=True).fetchall()
-                    return rows
-                finally:
-                    if not autocommit:
-                        conn.autocommit = False
+            try:
+                return self._execute_once(query)
+            except _StaleConnection:
+                # The server closed pooled connections (a restart, a terminated backend):
+                # weed them out and run the query once more. Safe for every query: reads
+                # repeat, and a repeated append is recognised by its event ids.
+                self._pool.check()
+                return self._execute_once(query)
+        except _StaleConnection as stale:
+            raise translate_psycopg(stale.error) from stale.error
         except _ERRORS as exc:
             raise translate_psycopg(exc) from exc
+
+    def _execute_once(self, query: Query) -> list[Row]:
+        with self._pool.connection() as conn, _stale_if_broken(conn):
+            autocommit = conn.autocommit
+            if not autocommit:
+                conn.autocommit = True
+            try:
+                if query.params is None:  # a script: no parameters, no rows
+                    conn.execute(query.sql)
+                    return []
+                rows: list[Row] = conn.execute(query.sql, query.params, prepare=True).fetchall()
+                return rows
+            finally:
+                if not autocommit and not conn.broken:
+                    conn.autocommit = False
 
     def log_horizon(self) -> LogHorizon:
         """How far `read_all` lags behind commits, and the transaction holding it back."""
@@ -151,47 +193,15 @@ class SyncPostgreSQLEventStore(SyncSQLEventStore):
             self._pool.close()
 
 
-class PostgreSQLEventStore(AsyncSQLEventStore):
+class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
     """The asyncio PostgreSQL event store on a `psycopg_pool.AsyncConnectionPool`.
 
     `from_url` returns at once; its pool opens on first use (or on `async with`).
     """
 
-    def __init__(
-        self,
-        pool: psycopg_pool.AsyncConnectionPool[Any],
-        *,
-        event_registry: EventRegistry | None = None,
-        outbox_enabled: bool = False,
-        enable_tracing: bool = True,
-    ) -> None:
-        if not isinstance(pool, psycopg_pool.AsyncConnectionPool):
-            raise TypeError(f"pool must be a psycopg_pool.AsyncConnectionPool, got {pool!r}")
-        self._pool = pool
-        self._owns_pool = False
-        self._opened = False
-        self._ops, self._tracer = _parts(event_registry, outbox_enabled, enable_tracing)
-
-    @classmethod
-    def from_url(
-        cls,
-        url: str,
-        *,
-        event_registry: EventRegistry | None = None,
-        outbox_enabled: bool = False,
-        enable_tracing: bool = True,
-        **pool_kwargs: Any,
-    ) -> Self:
-        """A store with its own pool on `url` (a `postgresql://` URL or a conninfo string)."""
-        pool = psycopg_pool.AsyncConnectionPool(url, open=False, **_pool_kwargs(url, pool_kwargs))
-        store = cls(
-            pool,
-            event_registry=event_registry,
-            outbox_enabled=outbox_enabled,
-            enable_tracing=enable_tracing,
-        )
-        store._owns_pool = True
-        return store
+    _pool_class = psycopg_pool.AsyncConnectionPool
+    _pool_opens_at_once = False
+    _pool: psycopg_pool.AsyncConnectionPool[Any]
 
     @property
     def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
@@ -211,7 +221,19 @@ class PostgreSQLEventStore(AsyncSQLEventStore):
         try:
             if not self._opened:
                 await self.open()
-            async with self._pool.connection() as conn:
+            try:
+                return await self._execute_once(query)
+            except _StaleConnection:  # see SyncPostgreSQLEventStore._execute
+                await self._pool.check()
+                return await self._execute_once(query)
+        except _StaleConnection as stale:
+            raise translate_psycopg(stale.error) from stale.error
+        except _ERRORS as exc:
+            raise translate_psycopg(exc) from exc
+
+    async def _execute_once(self, query: Query) -> list[Row]:
+        async with self._pool.connection() as conn:
+            with _stale_if_broken(conn):
                 autocommit = conn.autocommit
                 if not autocommit:
                     await conn.set_autocommit(True)
@@ -223,10 +245,8 @@ class PostgreSQLEventStore(AsyncSQLEventStore):
                     rows: list[Row] = await cursor.fetchall()
                     return rows
                 finally:
-                    if not autocommit:
+                    if not autocommit and not conn.broken:
                         await conn.set_autocommit(False)
-        except _ERRORS as exc:
-            raise translate_psycopg(exc) from exc
 
     async def log_horizon(self) -> LogHorizon:
         """How far `read_all` lags behind commits, and the transaction holding it back."""

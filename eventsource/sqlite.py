@@ -161,18 +161,8 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
-def _parts(
-    path: PathLike, event_registry: EventRegistry | None, outbox_enabled: bool, enable_tracing: bool
-) -> tuple[Operations, Tracer, _Database]:
-    registry = default_registry if event_registry is None else event_registry
-    queries = SQLiteQueries(outbox_enabled=outbox_enabled)
-    database = _Database(path, queries)
-    tracer = Tracer(enabled=enable_tracing, db_system="sqlite", namespace=database.path)
-    return Operations(queries, registry), tracer, database
-
-
-class SyncSQLiteEventStore(SyncSQLEventStore):
-    """The embedded event store in one SQLite file (created with its schema if missing)."""
+class _SQLiteStore:
+    """What both SQLite stores share: the constructor, the database and its path."""
 
     def __init__(
         self,
@@ -182,13 +172,22 @@ class SyncSQLiteEventStore(SyncSQLEventStore):
         outbox_enabled: bool = False,
         enable_tracing: bool = True,
     ) -> None:
-        self._ops, self._tracer, self._db = _parts(
-            path, event_registry, outbox_enabled, enable_tracing
-        )
+        registry = default_registry if event_registry is None else event_registry
+        queries = SQLiteQueries(outbox_enabled=outbox_enabled)
+        self._db = _Database(path, queries)
+        self._ops = Operations(queries, registry)
+        self._tracer = Tracer(enabled=enable_tracing, db_system="sqlite", namespace=self._db.path)
 
     @property
     def path(self) -> str:
         return self._db.path
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.path!r})"
+
+
+class SyncSQLiteEventStore(_SQLiteStore, SyncSQLEventStore):
+    """The embedded event store in one SQLite file (created with its schema if missing)."""
 
     def _execute(self, query: Query) -> list[Row]:
         return self._db.execute(query)
@@ -196,34 +195,12 @@ class SyncSQLiteEventStore(SyncSQLEventStore):
     def close(self) -> None:
         self._db.close()
 
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.path!r})"
 
-
-class SQLiteEventStore(AsyncSQLEventStore):
+class SQLiteEventStore(_SQLiteStore, AsyncSQLEventStore):
     """The asyncio embedded store: the sync store's executor, run in worker threads."""
-
-    def __init__(
-        self,
-        path: PathLike,
-        *,
-        event_registry: EventRegistry | None = None,
-        outbox_enabled: bool = False,
-        enable_tracing: bool = True,
-    ) -> None:
-        self._ops, self._tracer, self._db = _parts(
-            path, event_registry, outbox_enabled, enable_tracing
-        )
-
-    @property
-    def path(self) -> str:
-        return self._db.path
 
     async def _execute(self, query: Query) -> list[Row]:
         return await asyncio.to_thread(self._db.execute, query)
 
     async def close(self) -> None:
         await asyncio.to_thread(self._db.close)
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.path!r})"

@@ -199,3 +199,16 @@ def test_default_registry_is_an_event_registry(restored_default_registry: None) 
     cls = _event_class("UnitDefault")
     register_event(cls)
     assert default_registry.get("UnitDefault") is cls
+
+
+@pytest.mark.parametrize("name", ["nul\x00type", "T" * 256])
+def test_event_type_names_must_fit_every_backend(name: str) -> None:
+    registry = EventRegistry()
+
+    @attrs.frozen(kw_only=True)
+    class Odd(DomainEvent):
+        pass
+
+    with pytest.raises(ValueError, match="event_type"):
+        registry.register(Odd, name)
+    assert name not in registry
