@@ -31,8 +31,7 @@ def test_schema_applies_twice_and_keeps_the_reference_names(pg_url: str) -> None
         indexes = {
             row[0]
             for row in conn.execute(
-                "SELECT indexname FROM pg_indexes"
-                " WHERE tablename IN ('events', 'event_outbox')"
+                "SELECT indexname FROM pg_indexes WHERE tablename IN ('events', 'event_outbox')"
             )
         }
         outbox_columns = [
