@@ -6,7 +6,8 @@ raw driver error, never a partial write, never SQL run from data.
   written.
 - big batches and big payloads; NUL characters in every position; SQL injection strings as
   aggregate types, event type names, payloads, metadata and actor ids.
-- known defects, as strict xfails with the proposed fix in their reason.
+- values at the edges (big ints, floats with an exponent, -0.0, odd UTC offsets); the one
+  defect left (R6) as a strict xfail.
 """
 
 from __future__ import annotations
