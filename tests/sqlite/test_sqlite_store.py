@@ -6,6 +6,7 @@ The behaviour every backend shares is in tests/conformance; here is how SQLite k
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import threading
@@ -86,10 +87,10 @@ def test_initialize_is_idempotent_and_keeps_events(store: SyncSQLiteEventStore) 
 
 
 def test_the_schema_script_applies_to_a_bare_connection_twice() -> None:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(SCHEMA)
-    conn.executescript(SCHEMA)
-    names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    with contextlib.closing(sqlite3.connect(":memory:")) as conn:
+        conn.executescript(SCHEMA)
+        conn.executescript(SCHEMA)
+        names = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
     assert {"events", "event_outbox", "idx_events_type", "idx_outbox_status"} <= names
 
 
