@@ -15,6 +15,7 @@ from uuid import UUID
 
 from . import _rules
 from ._async import PagedSyncStore, SyncBackedEventStore
+from ._operations import PAGE_SIZE
 from ._records import Row, decode_event, decode_stored
 from ._validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid, utcnow
 from .events import DomainEvent, EventRegistry, default_registry
@@ -22,7 +23,6 @@ from .types import AppendResult, EventStream, ReadDirection, ReadOptions, Stored
 
 __all__ = ["InMemoryEventStore", "SyncInMemoryEventStore"]
 
-PAGE_SIZE = 500
 
 # Indices into a stored row (see _records.ROW_COLUMNS).
 _POSITION, _EVENT_ID, _AGGREGATE_ID, _AGGREGATE_TYPE, _VERSION, _TENANT, _OCCURRED = (
