@@ -15,6 +15,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 
 from ._operations import Operations, Query
@@ -55,16 +56,27 @@ class _Database:
         self._idle: list[sqlite3.Connection] = []
         self._closed = False
         self._schema_ready = False
+        self._wal = False
         self._schema_lock = threading.Lock()
         self._memory_lock = threading.Lock() if path == ":memory:" else None
 
     def execute(self, query: Query) -> list[Row]:
         """Run `query` and return its rows, raising eventsource errors."""
+        deadline = time.monotonic() + BUSY_TIMEOUT
         try:
-            with self._connection() as conn:
-                if not self._schema_ready:
-                    self._ensure_schema(conn)
-                return _run(conn, query)
+            while True:
+                try:
+                    with self._connection() as conn:
+                        if not self._schema_ready:
+                            self._ensure_schema(conn)
+                        return _run(conn, query)
+                except sqlite3.OperationalError as exc:
+                    # SQLite answers "database is locked" at once, without its busy handler,
+                    # in a few WAL corners (e.g. a connection opening while a checkpoint
+                    # runs). The query rolled back whole: run it again, until the timeout.
+                    if not _is_busy(exc) or time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.01)
         except (sqlite3.Error, UnicodeEncodeError) as exc:
             raise translate_sqlite(exc) from exc
 
@@ -106,11 +118,13 @@ class _Database:
         conn = sqlite3.connect(
             self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
         )
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: the file stays in WAL mode
-        except BaseException:
-            conn.close()
-            raise
+        if not self._wal:  # persistent: once set, the file stays in WAL mode
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except BaseException:
+                conn.close()
+                raise
+            self._wal = True
         return conn
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
@@ -122,6 +136,13 @@ class _Database:
             if not present:
                 _run(conn, self._queries.schema())
             self._schema_ready = True
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _BUSY_CODES  # extended codes too
+
+
+_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _run(conn: sqlite3.Connection, query: Query) -> list[Row]:
