@@ -7,37 +7,19 @@ through the store's own queries, exactly as `read_stream` / `read_all` do.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 from uuid import UUID
 
 import attrs
 
 from . import _driver
-from ._records import Row
+from ._records import Row, as_datetime, as_uuid, parse_json
 from ._stores import SyncSQLEventStore
 from .types import ReadOptions
 
 __all__ = ["RawEvent", "read_all_raw", "read_stream_raw"]
-
-
-def _uuid(value: object) -> UUID:
-    return value if isinstance(value, UUID) else UUID(str(value))
-
-
-def _optional_uuid(value: object) -> UUID | None:
-    return None if value is None else _uuid(value)
-
-
-def _time(value: object) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-
-
-def _document(value: object) -> dict[str, Any]:
-    """The stored JSON: text on SQLite, already parsed on PostgreSQL."""
-    return cast(dict[str, Any], json.loads(value) if isinstance(value, (str, bytes)) else value)
 
 
 @attrs.frozen(kw_only=True)
@@ -89,19 +71,19 @@ class RawEvent:
             global_position=position,
             stream_id=f"{aggregate_id}:{aggregate_type}",
             stream_position=version,
-            event_id=_uuid(event_id),
+            event_id=as_uuid(event_id),
             event_type=event_type,
             event_version=event_version,
-            aggregate_id=_uuid(aggregate_id),
+            aggregate_id=as_uuid(aggregate_id),
             aggregate_type=aggregate_type,
             tenant_id=None if tenant_id is None else str(tenant_id),
             actor_id=actor_id,
-            occurred_at=_time(occurred_at),
-            correlation_id=_optional_uuid(correlation_id),
-            causation_id=_optional_uuid(causation_id),
-            payload=_document(payload),
-            metadata=_document(metadata),
-            stored_at=_time(stored_at),
+            occurred_at=as_datetime(occurred_at),
+            correlation_id=as_uuid(correlation_id),
+            causation_id=as_uuid(causation_id),
+            payload=parse_json(payload),
+            metadata=parse_json(metadata),
+            stored_at=as_datetime(stored_at),
         )
 
     def to_json(self) -> dict[str, Any]:

@@ -106,7 +106,8 @@ def _utc(moment: datetime) -> datetime:
         ) from None
 
 
-def _json(value: Any) -> Any:
+def parse_json(value: Any) -> Any:
+    """Stored JSON: text on SQLite (and PostgreSQL's JSONB read as text), parsed here."""
     return _codec.loads(value) if isinstance(value, (str, bytes)) else value
 
 
@@ -117,11 +118,13 @@ _STEPS: dict[type[DomainEvent], tuple[_codec.FieldStep, ...] | None] = {}
 _FACTORY: type[Any] = attrs.Factory  # type: ignore[assignment]
 
 
-def _uuid(value: Any) -> Any:
+def as_uuid(value: Any) -> Any:
+    """A UUID column's value (text on SQLite)."""
     return value if value is None or isinstance(value, UUID) else UUID(value)
 
 
-def _datetime(value: Any) -> datetime:
+def as_datetime(value: Any) -> datetime:
+    """A timestamp column's value (ISO 8601 text on SQLite)."""
     return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
 
@@ -170,8 +173,8 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
         _stored_at,
     ) = row
     cls = registry.get(event_type)
-    data: dict[str, Any] = _json(payload)
-    metadata = _json(metadata)
+    data: dict[str, Any] = parse_json(payload)
+    metadata = parse_json(metadata)
     try:
         steps = _STEPS[cls]
     except KeyError:
@@ -192,15 +195,15 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
         )
         structured: DomainEvent = _codec.structure(data, cls)
         return structured
-    _set(event, "event_id", _uuid(event_id))
-    _set(event, "occurred_at", _datetime(occurred_at))
-    _set(event, "aggregate_id", _uuid(aggregate_id))
+    _set(event, "event_id", as_uuid(event_id))
+    _set(event, "occurred_at", as_datetime(occurred_at))
+    _set(event, "aggregate_id", as_uuid(aggregate_id))
     _set(event, "aggregate_type", aggregate_type)
     _set(event, "aggregate_version", version)
-    _set(event, "tenant_id", _uuid(tenant_id))
+    _set(event, "tenant_id", as_uuid(tenant_id))
     _set(event, "actor_id", actor_id)
-    _set(event, "correlation_id", _uuid(correlation_id))
-    _set(event, "causation_id", _uuid(causation_id))
+    _set(event, "correlation_id", as_uuid(correlation_id))
+    _set(event, "causation_id", as_uuid(causation_id))
     _set(
         event,
         "metadata",
