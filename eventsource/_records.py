@@ -215,13 +215,10 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
 def decode_stored(row: Row, registry: EventRegistry) -> StoredEvent:
     """The stored event of a read row (see ROW_COLUMNS)."""
     event = decode_event(row, registry)
-    stored_at = row[14]
     return StoredEvent(
         event=event,
         stream_id=f"{event.aggregate_id}:{event.aggregate_type}",
         stream_position=event.aggregate_version,
         global_position=row[0],
-        stored_at=stored_at
-        if isinstance(stored_at, datetime)
-        else datetime.fromisoformat(stored_at),
+        stored_at=as_datetime(row[14]),
     )
