@@ -1,24 +1,19 @@
-"""An asyncio `EventStore` over a synchronous store's code.
+"""An asyncio `EventStore` over a synchronous store's code, for the in-memory store.
 
-The in-memory store runs its code directly on the loop (it never waits on I/O); the SQLite
-store hands each call to a worker thread, so the loop is never blocked. Reads cross over a
-page at a time.
+That code never waits on I/O (it only holds a lock for in-memory work), so it runs directly
+on the loop. (The SQL stores have their own async twins: `_stores.AsyncSQLEventStore`.)
 """
 
 from __future__ import annotations
 
-import asyncio
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
-from typing import TypeVar
 from uuid import UUID
 
 from .events import DomainEvent
 from .interface import EventStore, SyncEventStore
 from .types import AppendResult, EventStream, ReadOptions, StoredEvent
-
-T = TypeVar("T")
 
 
 class PagedSyncStore(SyncEventStore):
@@ -45,20 +40,11 @@ class PagedSyncStore(SyncEventStore):
             yield from page
 
 
-_DONE = object()
-
-
 class SyncBackedEventStore(EventStore):
-    """Awaitable methods that run a synchronous store's methods (in a thread if `offload`)."""
+    """Awaitable methods that run a synchronous store's methods on the loop."""
 
-    def __init__(self, sync_store: PagedSyncStore, *, offload: bool) -> None:
+    def __init__(self, sync_store: PagedSyncStore) -> None:
         self._sync = sync_store
-        self._offload = offload
-
-    async def _call(self, fn: Callable[..., T], *args: object) -> T:
-        if self._offload:
-            return await asyncio.to_thread(fn, *args)
-        return fn(*args)
 
     async def append_events(
         self,
@@ -67,9 +53,7 @@ class SyncBackedEventStore(EventStore):
         events: Sequence[DomainEvent],
         expected_version: int,
     ) -> AppendResult:
-        return await self._call(
-            self._sync.append_events, aggregate_id, aggregate_type, events, expected_version
-        )
+        return self._sync.append_events(aggregate_id, aggregate_type, events, expected_version)
 
     async def get_events(
         self,
@@ -79,8 +63,7 @@ class SyncBackedEventStore(EventStore):
         from_timestamp: datetime | None = None,
         to_timestamp: datetime | None = None,
     ) -> EventStream:
-        return await self._call(
-            self._sync.get_events,
+        return self._sync.get_events(
             aggregate_id,
             aggregate_type,
             from_version,
@@ -94,38 +77,29 @@ class SyncBackedEventStore(EventStore):
         tenant_id: UUID | None = None,
         from_timestamp: datetime | float | None = None,
     ) -> list[DomainEvent]:
-        return await self._call(
-            self._sync.get_events_by_type, aggregate_type, tenant_id, from_timestamp
-        )
+        return self._sync.get_events_by_type(aggregate_type, tenant_id, from_timestamp)
 
     async def event_exists(self, event_id: UUID) -> bool:
-        return await self._call(self._sync.event_exists, event_id)
+        return self._sync.event_exists(event_id)
 
     async def get_stream_version(self, aggregate_id: UUID, aggregate_type: str) -> int:
-        return await self._call(self._sync.get_stream_version, aggregate_id, aggregate_type)
+        return self._sync.get_stream_version(aggregate_id, aggregate_type)
 
     async def read_stream(
         self, stream_id: str, options: ReadOptions | None = None
     ) -> AsyncIterator[StoredEvent]:
-        pages = await self._call(self._sync.read_stream_pages, stream_id, options)
-        async for event in self._drain(pages):
+        for event in self._sync.read_stream(stream_id, options):
             yield event
 
     async def read_all(self, options: ReadOptions | None = None) -> AsyncIterator[StoredEvent]:
-        pages = await self._call(self._sync.read_all_pages, options)
-        async for event in self._drain(pages):
+        for event in self._sync.read_all(options):
             yield event
 
-    async def _drain(self, pages: Iterator[list[StoredEvent]]) -> AsyncIterator[StoredEvent]:
-        while (page := await self._call(next, pages, _DONE)) is not _DONE:
-            for event in page:
-                yield event
-
     async def get_global_position(self) -> int:
-        return await self._call(self._sync.get_global_position)
+        return self._sync.get_global_position()
 
     async def initialize(self) -> None:
-        await self._call(self._sync.initialize)
+        self._sync.initialize()
 
     async def close(self) -> None:
-        await self._call(self._sync.close)
+        self._sync.close()

@@ -254,7 +254,7 @@ class InMemoryEventStore(SyncBackedEventStore):
     """The asyncio in-memory store: `SyncInMemoryEventStore`'s code, awaited."""
 
     def __init__(self, *, event_registry: EventRegistry | None = None) -> None:
-        super().__init__(SyncInMemoryEventStore(event_registry=event_registry), offload=False)
+        super().__init__(SyncInMemoryEventStore(event_registry=event_registry))
         self._memory: SyncInMemoryEventStore = self._sync  # type: ignore[assignment]
 
     def clear(self) -> None:
