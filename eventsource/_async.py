@@ -17,7 +17,7 @@ from .types import AppendResult, EventStream, ReadOptions, StoredEvent
 
 
 class PagedSyncStore(SyncEventStore):
-    """A synchronous store whose readers produce pages, so an async twin can cross per page."""
+    """A synchronous store whose readers produce pages: `read_stream`/`read_all` flatten them."""
 
     @abstractmethod
     def read_stream_pages(
