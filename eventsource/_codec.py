@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import re
 import typing
 from collections.abc import Callable, Mapping
@@ -48,6 +49,12 @@ def _unstructure_datetime(value: datetime) -> str:
                 f"{value!r} has an offset with seconds and no UTC equivalent"
             ) from None
     return value.isoformat()
+
+
+def _finite(value: float) -> float:
+    if not math.isfinite(value):
+        raise SerializationError(f"cannot store the float {value!r}: JSON has no {value!r}")
+    return value
 
 
 def _unstructure_decimal(value: object) -> str:
@@ -114,7 +121,7 @@ def tag(value: Any) -> Any:
     if value is None or isinstance(value, (str, bool, int)):
         return value
     if isinstance(value, float):
-        text = repr(value)
+        text = repr(_finite(value))
         # PostgreSQL's JSONB reads 1e+16 back as the integer 10000000000000000, and -0.0
         # as 0.0: such floats carry their repr.
         return {"$float": text} if "e" in text or text == "-0.0" else value
@@ -175,6 +182,7 @@ def _is_untyped(tp: object) -> bool:
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(detailed_validation=False)
+    converter.register_unstructure_hook(float, _finite)
     converter.register_unstructure_hook(Decimal, _unstructure_decimal)
     converter.register_structure_hook(Decimal, _structure_decimal)
     converter.register_unstructure_hook(UUID, _unstructure_uuid)
@@ -257,14 +265,32 @@ _NUL = re.compile(r"(?<!\\)(\\\\)*\\u0000")
 """A NUL character's escape in JSON text (not an escaped backslash followed by `u0000`)."""
 
 
+# Only JSON's own types: anything else (a datetime, a dataclass, a str subclass) reaching
+# the encoder is a value no annotation described, and must fail rather than be stringified.
+_ORJSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_PASSTHROUGH_DATACLASS
+    | orjson.OPT_PASSTHROUGH_SUBCLASS
+)
+
+
 def dumps(data: object) -> str:
     """Strict JSON text: non-finite floats, non-JSON values, text that is not valid Unicode
-    (lone surrogates) and NUL characters are a SerializationError."""
+    (lone surrogates) and NUL characters are a SerializationError.
+
+    orjson writes it (fast); whatever orjson refuses (integers beyond 64 bits, and every
+    error) goes through json, which writes big integers and words the error. Non-finite
+    floats never get here: the float hooks refuse them (orjson would write null).
+    """
     try:
-        text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-        text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
-    except (TypeError, ValueError) as exc:
-        raise SerializationError(f"cannot encode as JSON: {exc}") from exc
+        text = orjson.dumps(data, option=_ORJSON_OPTIONS).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        try:
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            text.encode("utf-8")  # UnicodeEncodeError (a ValueError) on a lone surrogate
+        except (TypeError, ValueError) as exc:
+            raise SerializationError(f"cannot encode as JSON: {exc}") from exc
     if "\\u0000" in text and _NUL.search(text):
         # PostgreSQL's JSONB cannot hold NUL; every backend refuses it, so none differs.
         raise SerializationError("strings with NUL characters (\\x00) cannot be stored")
