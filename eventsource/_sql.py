@@ -43,6 +43,8 @@ def _columns(prefix: str | None = None) -> Composable:
 
 _NO_STREAM, _EXACT, _ANY, _STREAM_EXISTS = "no stream", "exact", "any", "stream exists"
 
+_MAX_VERSION = 2**31 - 1  # the version column is an INTEGER
+
 _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(8291173046552);\n"
 
 
@@ -65,7 +67,8 @@ class PostgresQueries(CommonQueries):
 
     # -- writing ---------------------------------------------------------------------------
 
-    def _append_statements(self) -> dict[str, str]:
+    def _append_statements(self) -> dict[tuple[str, bool], str]:
+        """The append statements, by (kind of expected version, single event)."""
         outbox = sql.SQL(
             """,
 outbox AS (
@@ -88,58 +91,111 @@ outbox AS (
         # expected + 1.. and the unique constraints catch a racing writer or a stored id.
         # Only a gap needs guarding against: version `expected` must exist (one index probe).
         # ANY and STREAM_EXISTS need the stream's version, read in the same statement.
-        # One statement per kind of expectation, so each keeps one generic plan.
+        # One statement per kind of expectation and batch shape, so each keeps one generic
+        # plan.
         insert = sql.SQL(
             """INSERT INTO {events} (event_id, event_type, event_version, aggregate_type,
                       aggregate_id, tenant_id, actor_id, version, "timestamp", payload,
                       metadata, correlation_id, causation_id)
-SELECT b.event_id, b.event_type, b.event_version, %(aggregate_type)s::text, %(aggregate_id)s::uuid,
-       b.tenant_id, b.actor_id, {base} + b.n, b.occurred_at, b.payload, b.metadata,
-       b.correlation_id, b.causation_id
-FROM jsonb_to_recordset(%(batch)s::jsonb)
-         AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
-              actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
-              payload jsonb, metadata jsonb){stream}
-WHERE {guard}
-ORDER BY b.n
+SELECT {values}
+FROM {source}
+WHERE {guard}{order}
 RETURNING {returning}"""
         )
+        # A batch travels as one JSON document, expanded by jsonb_to_recordset, ...
+        batch_values = sql.SQL(
+            """b.event_id, b.event_type, b.event_version, %(aggregate_type)s::text,
+       %(aggregate_id)s::uuid, b.tenant_id, b.actor_id, {base} + b.n, b.occurred_at,
+       b.payload, b.metadata, b.correlation_id, b.causation_id"""
+        )
+        batch = sql.SQL(
+            """jsonb_to_recordset(%(batch)s::jsonb)
+         AS b(n int, event_id uuid, event_type text, event_version int, tenant_id text,
+              actor_id text, occurred_at timestamptz, correlation_id uuid, causation_id uuid,
+              payload jsonb, metadata jsonb)"""
+        )
+        # ... a single event (the common case) as parameters: no document for the server
+        # to expand (~0.025 ms less per append).
+        single_values = sql.SQL(
+            """%(event_id)s::uuid, %(event_type)s::text, %(event_version)s::int,
+       %(aggregate_type)s::text, %(aggregate_id)s::uuid, %(tenant_id)s::text,
+       %(actor_id)s::text, {base} + 1, %(occurred_at)s::timestamptz, %(payload)s::jsonb,
+       %(metadata)s::jsonb, %(correlation_id)s::uuid, %(causation_id)s::uuid"""
+        )
+        single = sql.SQL("(VALUES (1)) AS b(n)")
         stream_version = sql.SQL(
-            """,
-     (SELECT coalesce(max(version), 0) AS version FROM {events}
+            """(SELECT coalesce(max(version), 0) AS version FROM {events}
       WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s) s"""
         ).format(events=self.events)
         previous_exists = sql.SQL(
             "EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s"
             " AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)"
         ).format(events=self.events)
-        given, read, none = sql.SQL("%(expected)s"), sql.SQL("s.version"), sql.SQL("")
-        variants = {  # kind: (base, stream, guard)
-            _NO_STREAM: (given, none, sql.SQL("true")),
-            _EXACT: (given, none, previous_exists),
-            _ANY: (read, stream_version, sql.SQL("true")),
-            _STREAM_EXISTS: (read, stream_version, sql.SQL("s.version > 0")),
+        given, read = sql.SQL("%(expected)s"), sql.SQL("s.version")
+        variants = {  # kind: (base, reads the stream's version, guard)
+            _NO_STREAM: (given, False, sql.SQL("true")),
+            _EXACT: (given, False, previous_exists),
+            _ANY: (read, True, sql.SQL("true")),
+            _STREAM_EXISTS: (read, True, sql.SQL("s.version > 0")),
         }
+        shapes = {  # single event: (values, source, order)
+            False: (batch_values, batch, sql.SQL("\nORDER BY b.n")),
+            True: (single_values, single, sql.SQL("")),
+        }
+        returning = sql.SQL("*" if self.outbox_enabled else "id, version")
         statements = {}
-        for kind, (base, stream, guard) in variants.items():
-            statement = insert.format(
-                events=self.events,
-                base=base,
-                stream=stream,
-                guard=guard,
-                returning=sql.SQL("*" if self.outbox_enabled else "id, version"),
-            )
-            if self.outbox_enabled:
-                statement = sql.SQL(
-                    "WITH inserted AS ({insert}){outbox}\nSELECT id, version FROM inserted"
-                ).format(insert=statement, outbox=outbox)
-            statements[kind] = statement.as_string(None)
+        for kind, (base, reads_version, guard) in variants.items():
+            for is_single, (values, source, order) in shapes.items():
+                sources = sql.SQL("{},\n     {}").format(source, stream_version)
+                statement = insert.format(
+                    events=self.events,
+                    values=values.format(base=base),
+                    source=sources if reads_version else source,
+                    guard=guard,
+                    order=order,
+                    returning=returning,
+                )
+                if self.outbox_enabled:
+                    statement = sql.SQL(
+                        "WITH inserted AS ({insert}){outbox}\nSELECT id, version FROM inserted"
+                    ).format(insert=statement, outbox=outbox)
+                statements[kind, is_single] = statement.as_string(None)
         return statements
 
     def append(self, request: AppendRequest) -> Query:
+        expected = request.expected_version
+        if expected > 0:
+            kind = _EXACT
+        elif expected == ExpectedVersion.NO_STREAM:
+            kind = _NO_STREAM
+        elif expected == ExpectedVersion.ANY:
+            kind = _ANY
+        else:
+            kind = _STREAM_EXISTS
+        params: dict[str, Any] = {
+            "aggregate_id": request.aggregate_id,
+            "aggregate_type": request.aggregate_type,
+            "expected": expected,
+        }
+        # The single-event statement computes `expected + 1` as a constant while planning,
+        # so an expected version beyond the INTEGER column would fail there: the batch
+        # statement computes it per row and lets the version check answer.
+        if len(request.events) == 1 and expected < _MAX_VERSION:
+            (e,) = request.events
+            params["event_id"] = e.event_id
+            params["event_type"] = e.event_type
+            params["event_version"] = e.event_version
+            params["tenant_id"] = None if e.tenant_id is None else str(e.tenant_id)
+            params["actor_id"] = e.actor_id
+            params["occurred_at"] = e.occurred_at
+            params["payload"] = e.payload
+            params["metadata"] = e.metadata
+            params["correlation_id"] = e.correlation_id
+            params["causation_id"] = e.causation_id
+            return Query(self._appends[kind, True], params)
         # The batch travels as one JSON document (the payloads spliced in as they are):
         # one parameter to send, one value for the server to parse.
-        batch = orjson.dumps(
+        params["batch"] = orjson.dumps(
             [
                 {
                     "n": n,
@@ -156,23 +212,8 @@ RETURNING {returning}"""
                 }
                 for n, e in enumerate(request.events, 1)
             ]
-        )
-        params = {
-            "aggregate_id": request.aggregate_id,
-            "aggregate_type": request.aggregate_type,
-            "expected": request.expected_version,
-            "batch": batch.decode(),
-        }
-        expected = request.expected_version
-        if expected > 0:
-            kind = _EXACT
-        elif expected == ExpectedVersion.NO_STREAM:
-            kind = _NO_STREAM
-        elif expected == ExpectedVersion.ANY:
-            kind = _ANY
-        else:
-            kind = _STREAM_EXISTS
-        return Query(self._appends[kind], params)
+        ).decode()
+        return Query(self._appends[kind, False], params)
 
     def append_status(self, request: AppendRequest) -> Query:
         statement = self._statement(

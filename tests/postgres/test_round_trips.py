@@ -38,14 +38,18 @@ def test_an_append_costs_one_round_trip(pg_url: str, batch_size: int) -> None:
     with SyncPostgreSQLEventStore.from_url(
         pg_url, event_registry=registry, outbox_enabled=True, min_size=1, max_size=1
     ) as store:
-        # Each kind of expected version has its prepared statement: warm them up once.
-        for expected in (ExpectedVersion.NO_STREAM, 1, ExpectedVersion.ANY):
-            warm_up = [Deposited(aggregate_id=aggregate_id, amount=Decimal(1))]
-            store.append_events(aggregate_id, "Account", warm_up, expected)
-        batch = [Deposited(aggregate_id=aggregate_id, amount=Decimal(i)) for i in range(batch_size)]
+        # Each kind of expected version, single event or batch, has its prepared
+        # statement: warm them up once.
+        def batch() -> list[Deposited]:
+            return [
+                Deposited(aggregate_id=aggregate_id, amount=Decimal(1)) for _ in range(batch_size)
+            ]
+
+        for expected in (ExpectedVersion.NO_STREAM, batch_size, ExpectedVersion.ANY):
+            store.append_events(aggregate_id, "Account", batch(), expected)
         with traced(store) as messages:
-            store.append_events(aggregate_id, "Account", batch, 3)
-        assert store.get_stream_version(aggregate_id, "Account") == 3 + batch_size
+            store.append_events(aggregate_id, "Account", batch(), 3 * batch_size)
+        assert store.get_stream_version(aggregate_id, "Account") == 4 * batch_size
     # One Bind/Execute of the prepared statement, one Sync: a single round trip, no BEGIN/COMMIT.
     assert messages.count("Sync") + messages.count("Query") == 1, messages
     assert messages.count("Execute") == 1, messages
