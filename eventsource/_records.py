@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import attrs
@@ -41,9 +41,12 @@ ROW_COLUMNS = (
 Row = Sequence[Any]
 
 
-@attrs.frozen
-class NewEvent:
-    """One event of a batch, validated and encoded, ready to be written."""
+class NewEvent(NamedTuple):
+    """One event of a batch, validated and encoded, ready to be written.
+
+    A named tuple: built for every event appended, it costs a third of a frozen attrs
+    class to make.
+    """
 
     event_id: UUID
     event_type: str
