@@ -204,7 +204,7 @@ RETURNING {returning}"""
                     "event_version": e.event_version,
                     "tenant_id": e.tenant_id,
                     "actor_id": e.actor_id,
-                    "occurred_at": e.occurred_at.isoformat(),
+                    "occurred_at": e.occurred_at,  # orjson writes RFC 3339 (2x isoformat)
                     "correlation_id": e.correlation_id,
                     "causation_id": e.causation_id,
                     "payload": orjson.Fragment(e.payload),
