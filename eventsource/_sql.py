@@ -41,6 +41,31 @@ def _columns(prefix: str | None = None) -> Composable:
     return sql.SQL(", ").join(column(name) for name in ROW_COLUMNS)
 
 
+def _stream_version(
+    events: sql.Identifier, *, named: bool = False, until: Composable | None = None
+) -> Composable:
+    """The stream's version (0 when it has no event), read off the top of its index.
+
+    Not `max(version)`: whenever the planner misjudges a stream (no statistics yet, a table
+    just truncated) that reads every index entry of the stream; for 800 events, 480 buffers
+    and 0.4 ms instead of 3 buffers and 0.03 ms.
+    """
+    aggregate_id, aggregate_type = (
+        (sql.Placeholder("aggregate_id"), sql.Placeholder("aggregate_type"))
+        if named
+        else (sql.Placeholder(), sql.Placeholder())
+    )
+    return sql.SQL(
+        "coalesce((SELECT version FROM {events} WHERE aggregate_id = {aggregate_id}"
+        " AND aggregate_type = {aggregate_type}{until} ORDER BY version DESC LIMIT 1), 0)"
+    ).format(
+        events=events,
+        aggregate_id=aggregate_id,
+        aggregate_type=aggregate_type,
+        until=until or sql.SQL(""),
+    )
+
+
 _NO_STREAM, _EXACT, _ANY, _STREAM_EXISTS = "no stream", "exact", "any", "stream exists"
 
 _MAX_VERSION = 2**31 - 1  # the version column is an INTEGER
@@ -64,6 +89,18 @@ class PostgresQueries(CommonQueries):
         self.outbox = sql.Identifier("event_outbox")
         self.outbox_enabled = outbox_enabled
         self._appends = self._append_statements()
+        self._stream_version = (
+            sql.SQL("SELECT {}").format(_stream_version(self.events)).as_string(None)
+        )
+        self._append_status = (
+            sql.SQL(
+                "SELECT s.version, e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id"
+                " FROM (SELECT {version} AS version) s"
+                " LEFT JOIN {events} e ON e.event_id = ANY(%s)"
+            )
+            .format(version=_stream_version(self.events), events=self.events)
+            .as_string(None)
+        )
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -123,10 +160,9 @@ RETURNING {returning}"""
        %(metadata)s::jsonb, %(correlation_id)s::uuid, %(causation_id)s::uuid"""
         )
         single = sql.SQL("(VALUES (1)) AS b(n)")
-        stream_version = sql.SQL(
-            """(SELECT coalesce(max(version), 0) AS version FROM {events}
-      WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s) s"""
-        ).format(events=self.events)
+        stream_version = sql.SQL("(SELECT {} AS version) s").format(
+            _stream_version(self.events, named=True)
+        )
         previous_exists = sql.SQL(
             "EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s"
             " AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)"
@@ -216,13 +252,7 @@ RETURNING {returning}"""
         return Query(self._appends[kind, False], params)
 
     def append_status(self, request: AppendRequest) -> Query:
-        statement = self._statement(
-            "SELECT s.version, e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id"
-            " FROM (SELECT coalesce(max(version), 0) AS version FROM {events}"
-            "       WHERE aggregate_id = %s AND aggregate_type = %s) s"
-            " LEFT JOIN {events} e ON e.event_id = ANY(%s)"
-        )
-        return Query(statement, (*request[:2], request.event_ids))
+        return Query(self._append_status, (*request[:2], request.event_ids))
 
     def schema(self) -> Query:
         # One simple-protocol script, so one transaction; the advisory lock makes
@@ -236,11 +266,7 @@ RETURNING {returning}"""
         return Query(statement, (event_id,))
 
     def stream_version(self, aggregate_id: UUID, aggregate_type: str) -> Query:
-        statement = self._statement(
-            "SELECT coalesce(max(version), 0) FROM {events}"
-            " WHERE aggregate_id = %s AND aggregate_type = %s"
-        )
-        return Query(statement, (aggregate_id, aggregate_type))
+        return Query(self._stream_version, (aggregate_id, aggregate_type))
 
     def global_position(self) -> Query:
         statement = self._statement(
@@ -293,6 +319,7 @@ FROM horizon LEFT JOIN pg_stat_activity a
     @cache  # noqa: B019  (one instance per store; the variants are few)
     def _stream_events(self, every_type: bool, has_lower: bool, has_upper: bool) -> str:
         until = sql.SQL(' AND "timestamp" <= %(upper)s') if has_upper else sql.SQL("")
+        version = _stream_version(self.events, named=True, until=until)
         since = sql.SQL(' AND e."timestamp" >= %(lower)s') if has_lower else sql.SQL("")
         e_until = sql.SQL(' AND e."timestamp" <= %(upper)s') if has_upper else sql.SQL("")
         if every_type:
@@ -307,17 +334,18 @@ FROM horizon LEFT JOIN pg_stat_activity a
             )
         return (
             sql.SQL(
-                "SELECT s.version, {columns} FROM"
-                " (SELECT coalesce(max(version), 0) AS version FROM {events}"
-                "  WHERE aggregate_id = %(aggregate_id)s AND aggregate_type = %(aggregate_type)s"
-                "{until}) s"
+                "SELECT s.version, {columns} FROM (SELECT {version} AS version) s"
                 " LEFT JOIN {events} e ON e.aggregate_id = %(aggregate_id)s"
                 " AND e.aggregate_type = %(aggregate_type)s AND e.version > %(from_version)s"
                 "{since}{e_until}"
                 " ORDER BY e.version"
             )
             .format(
-                columns=_columns("e"), events=self.events, until=until, since=since, e_until=e_until
+                columns=_columns("e"),
+                events=self.events,
+                version=version,
+                since=since,
+                e_until=e_until,
             )
             .as_string(None)
         )

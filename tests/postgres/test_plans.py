@@ -1,15 +1,19 @@
-"""Tenant and timestamp filters are served by indexes: the plans of the store's own queries."""
+"""The plans of the store's own queries: filters served by indexes, stream versions read cheaply."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from uuid import UUID
+from decimal import Decimal
+from uuid import UUID, uuid4
 
 import psycopg
 import pytest
+from pg_events import Deposited, registry
 
-from eventsource import ReadOptions
+from eventsource import ExpectedVersion, ReadOptions
 from eventsource._operations import Query
+from eventsource._rules import AppendRequest, prepare_append
 from eventsource._sql import PostgresQueries
 
 TENANTS = 200
@@ -74,3 +78,57 @@ def test_filter_uses_its_index(busy_table: str, name: str) -> None:
     shown = plan(busy_table, build(PostgresQueries()))
     assert index in shown, shown
     assert "Seq Scan" not in shown, shown
+
+
+STREAM_LENGTH = 5_000
+
+
+@pytest.fixture
+def long_stream(pg_url: str) -> tuple[str, UUID]:
+    """One 5,000-event stream in a table never analyzed (as after a TRUNCATE)."""
+    aggregate_id = uuid4()
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(
+            """INSERT INTO events (event_id, event_type, aggregate_type, aggregate_id, version,
+                                   "timestamp", payload)
+               SELECT gen_random_uuid(), 'Deposited', 'Account', %s, n,
+                      %s + n * interval '1 minute', '{}'
+               FROM generate_series(1, %s) AS n""",
+            (aggregate_id, START, STREAM_LENGTH),
+        )
+    return pg_url, aggregate_id
+
+
+def _request(aggregate_id: UUID, expected: int) -> AppendRequest:
+    event = Deposited(aggregate_id=aggregate_id, amount=Decimal(1))
+    return prepare_append(aggregate_id, "Account", [event], expected, registry)
+
+
+VERSION_READS = {
+    "get_stream_version": lambda q, a: q.stream_version(a, "Account"),
+    "the status of a failed append": lambda q, a: q.append_status(_request(a, 1)),
+    "append(ANY)": lambda q, a: q.append(_request(a, ExpectedVersion.ANY)),
+    "append(STREAM_EXISTS)": lambda q, a: q.append(_request(a, ExpectedVersion.STREAM_EXISTS)),
+    "get_events(to_timestamp=)": lambda q, a: q.stream_events(
+        a, "Account", STREAM_LENGTH - 2, None, START + timedelta(days=365)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", VERSION_READS)
+def test_the_stream_version_is_read_off_the_top_of_the_index(
+    long_stream: tuple[str, UUID], name: str
+) -> None:
+    # `max(version)` would read all 5,000 index entries of the stream on a table without
+    # statistics: the store reads the highest one only.
+    url, aggregate_id = long_stream
+    query = VERSION_READS[name](PostgresQueries(), aggregate_id)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + query.sql, query.params).fetchall()
+        conn.rollback()  # the appends explained were carried out
+    shown = "\n".join(row[0] for row in rows)
+    assert "Scan Backward" in shown, shown
+    # The buffers of the version's subquery: the line after its `Limit`.
+    limit = re.search(r"->  Limit .*\n\s*Buffers: shared hit=(\d+)", shown)
+    assert limit is not None, shown
+    assert int(limit.group(1)) < 10, shown
