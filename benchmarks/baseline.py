@@ -10,8 +10,8 @@ What it does, exactly (the README repeats this):
   payload and metadata are dicts passed as `Jsonb` (psycopg runs `json.dumps`). W1 and W3
   commit each insert (autocommit); W2 sends each batch of 100 with `executemany` (psycopg
   pipelines it) in one transaction, then `commit()`.
-* W6: `SELECT coalesce(max(version), 0)` of the stream, then an INSERT with that + 1,
-  retried (re-read, re-insert) on `UniqueViolation`.
+* W6: the stream's highest version (`ORDER BY version DESC LIMIT 1`, as the store reads
+  it), then an INSERT with that + 1, retried (re-read, re-insert) on `UniqueViolation`.
 * Reads (W4, W5): one plain SELECT of the 15 columns the store reads, ordered by version
   (W4) or by `(transaction_id, id)` (W5), `fetchall()`, then each row becomes a frozen
   dataclass `RawEvent` holding a `RawItem` (psycopg has already decoded UUIDs, timestamps
@@ -35,8 +35,11 @@ INSERT = "INSERT INTO events ({}) VALUES ({})".format(
     ", ".join('"timestamp"' if name == "timestamp" else name for name in INSERT_COLUMNS),
     ", ".join("%s" for _ in INSERT_COLUMNS),
 )
+# The highest version off the index, as the store reads it: `max(version)` would be planned as
+# a scan of the whole stream on the freshly truncated table, a handicap a ceiling must not have.
 STREAM_VERSION = (
-    "SELECT coalesce(max(version), 0) FROM events WHERE aggregate_id = %s AND aggregate_type = %s"
+    "SELECT coalesce((SELECT version FROM events WHERE aggregate_id = %s AND aggregate_type = %s"
+    " ORDER BY version DESC LIMIT 1), 0)"
 )
 READ_STREAM = (
     f"SELECT {SELECT_COLUMNS} FROM events WHERE aggregate_id = %s AND aggregate_type = %s"
