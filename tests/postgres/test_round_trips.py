@@ -74,3 +74,39 @@ def test_round_trip_does_not_depend_on_the_pool_autocommit(pg_url: str) -> None:
         store.close()
         assert not pool.closed, "a store given a pool never closes it"
     assert messages.count("Sync") + messages.count("Query") == 1, messages
+
+
+def test_a_pool_of_dict_row_connections_serves_the_store(pg_url: str) -> None:
+    import psycopg_pool
+    from psycopg.rows import dict_row
+
+    aggregate_id = uuid4()
+    with psycopg_pool.ConnectionPool(
+        pg_url, min_size=1, max_size=1, open=True, kwargs={"row_factory": dict_row}
+    ) as pool:
+        store = SyncPostgreSQLEventStore(pool, event_registry=registry)
+        event = Deposited(aggregate_id=aggregate_id, amount=Decimal(1))
+        assert store.append_events(aggregate_id, "Account", [event], 0).new_version == 1
+        (stored,) = store.get_events(aggregate_id, "Account").events
+        assert stored.event_id == event.event_id
+        with pool.connection() as conn:  # the application's rows keep their factory
+            assert conn.execute("SELECT 1 AS one").fetchone() == {"one": 1}
+
+
+def test_a_pooled_connection_keeps_no_large_result(pg_url: str) -> None:
+    # The store keeps one cursor per connection (a cursor per query costs CPU), but not
+    # one holding a large result while the connection sits idle in the pool.
+    aggregate_id = uuid4()
+    with SyncPostgreSQLEventStore.from_url(
+        pg_url, event_registry=registry, min_size=1, max_size=1
+    ) as store:
+        events = [Deposited(aggregate_id=aggregate_id, amount=Decimal(i)) for i in range(300)]
+        store.append_events(aggregate_id, "Account", events, 0)
+        assert store.get_stream_version(aggregate_id, "Account") == 300
+        with store.pool.connection() as conn:
+            kept = getattr(conn, "_eventsource_cursor")  # noqa: B009
+        assert not kept.closed, "small results: the cursor is kept for the next query"
+        assert len(store.get_events(aggregate_id, "Account").events) == 300
+        assert kept.closed, "large results: released at once"
+        assert kept.pgresult is None
+        assert store.get_stream_version(aggregate_id, "Account") == 300  # a new cursor
