@@ -401,8 +401,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="runs per contender and workload (median reported; default 3)",
+        default=5,
+        help="runs per contender and workload (median reported; default 5)",
     )
     parser.add_argument(
         "--scale",
