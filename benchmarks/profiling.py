@@ -26,8 +26,11 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import os
 import pstats
 import random
+import re
+import statistics
 import sys
 import time
 import timeit
@@ -47,7 +50,7 @@ from eventsource import ReadOptions, SyncPostgreSQLEventStore
 from .baseline import INSERT, READ_STREAM, RawBaseline, consume_rows, params
 from .common import CLOCK, STREAM_TYPE, Contender, Plan, ReadFixture, Run
 from .model import REGISTRY, make_events, raw_input
-from .run import READS, WRITES, check_gapless, reset, seed_reads
+from .run import READS, WRITES, check_gapless, reset, rotations, seed_reads
 from .server import throwaway_server
 from .stores import AsyncStore, SyncStore, async_store, consume, consume_async, sync_store
 
@@ -389,6 +392,82 @@ async def _async_round_trip(url: str) -> float:
         return best / 500 * 1e6
 
 
+# -- CPU per event ---------------------------------------------------------------------------
+
+
+def _stat(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (state, ppid, ...)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+        return stat.read().rpartition(")")[2].split()
+
+
+def _children(postmaster: int) -> dict[int, list[str]]:
+    children = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                child = _stat(int(name))
+                if int(child[1]) == postmaster:
+                    children[int(name)] = child
+    return children
+
+
+_CLIENT_BACKEND = re.compile(rb"\(\d+\)|\[local\]")  # "postgres: user db 127.0.0.1(5432) idle"
+
+
+def _client_backends(postmaster: int) -> int:
+    count = 0
+    for pid in _children(postmaster):
+        with contextlib.suppress(OSError), open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            count += bool(_CLIENT_BACKEND.search(cmdline.read()))
+    return count
+
+
+def server_cpu_seconds(postmaster: int, clients: int = 0) -> float:
+    """CPU seconds used so far by a local PostgreSQL server: the postmaster, its children
+    and the children it has reaped. It first waits (up to 5 s) until at most `clients`
+    client backends are left, as an ended backend's time reaches its parent's only once
+    the backend is reaped."""
+    deadline = time.monotonic() + 5
+    while _client_backends(postmaster) > clients and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)  # the last one's exit, then its reaping
+    ticks = sum(int(value) for value in _stat(postmaster)[11:15])  # utime, stime, cutime, cstime
+    ticks += sum(int(child[11]) + int(child[12]) for child in _children(postmaster).values())
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_per_event(
+    url: str, plan: Plan, contenders: list[Contender], workloads: list[str], rounds: int
+) -> None:
+    """Interleaved runs without a profiler: events/s, and the client's (this process) and
+    the server's CPU per event, medians; for a server on this machine."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+    assert row is not None
+    postmaster = int(_stat(int(row[0]))[1])
+    for workload in [w for w in workloads if w in WRITES]:
+        seen: dict[str, list[tuple[float, float, float, int]]] = {}
+        for _, contender in rotations(contenders, rounds):
+            reset(url)
+            server = server_cpu_seconds(postmaster)
+            client = time.process_time()
+            run = getattr(contender, workload.lower())(url, plan)
+            client = (time.process_time() - client) / run.events * 1e6
+            server = (server_cpu_seconds(postmaster) - server) / run.events * 1e6
+            conflicts = int(run.extra.get("conflicts", 0))
+            seen.setdefault(contender.name, []).append((run.rate, client, server, conflicts))
+        print(f"\n### {workload}: CPU per event, medians of {rounds} interleaved runs\n")
+        print("| contender | events/s | client CPU us/event | server CPU us/event | conflicts |")
+        print("|---|---:|---:|---:|---:|")
+        for name, runs in seen.items():
+            rate, client, server, conflicts = (
+                statistics.median(column) for column in zip(*runs, strict=True)
+            )
+            print(f"| {name} | {rate:,.0f} | {client:,.0f} | {server:,.0f} | {conflicts:,.0f} |")
+        sys.stdout.flush()
+
+
 # -- py-spy ----------------------------------------------------------------------------------
 
 
@@ -459,6 +538,13 @@ def main(argv: list[str] | None = None) -> int:
         "--explain", action="store_true", help="print the plans of the store's statements"
     )
     parser.add_argument("--stages", action="store_true", help="microbenchmark the per-event stages")
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        metavar="ROUNDS",
+        help="instead of profiling: client and server CPU per event, over ROUNDS interleaved "
+        "runs of the write workloads (a server on this machine)",
+    )
     parser.add_argument("--collapsed", type=Path, help="only summarize this py-spy raw output")
     args = parser.parse_args(argv)
     if args.collapsed:
@@ -471,6 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     with server(args) as url:
         with SyncPostgreSQLEventStore.from_url(url, event_registry=REGISTRY) as store:
             store.initialize()
+        if args.cpu:
+            cpu_per_event(url, plan, chosen, only, args.cpu)
+            return 0
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         fixture: ReadFixture | None = None
