@@ -21,10 +21,8 @@ from psycopg import sql
 from ._operations import Query
 from ._records import ROW_COLUMNS, Row
 from ._rules import AppendRequest
-from ._sql_common import CommonQueries
-from .types import ExpectedVersion, ReadDirection, ReadOptions
-
-_ID, _VERSION = 0, 6  # indices into a read row
+from ._sql_common import CommonQueries, PagePlan, log_page, stream_page
+from .types import ExpectedVersion, ReadOptions
 
 Composable = sql.Composable
 
@@ -78,7 +76,7 @@ def schema_sql() -> str:
     return resources.files("eventsource").joinpath("schema.sql").read_text(encoding="utf-8")
 
 
-_LOG_ORDER = ("transaction_id", "id")
+_ORDER = {"log": ("transaction_id", "id"), "version": ("version",)}
 
 
 class PostgresQueries(CommonQueries):
@@ -389,62 +387,18 @@ FROM horizon LEFT JOIN pg_stat_activity a
         last: Row | None,
         size: int,
     ) -> Query:
-        forward = options.direction is ReadDirection.FORWARD
-        conditions = ["aggregate_id"]
-        params: dict[str, Any] = {"aggregate_id": aggregate_id, "size": size}
-        order: tuple[str, ...]
-        if aggregate_type is None:
-            # Several streams: log order; the version cursor stays, the page cursor is the
-            # last row's place in the log.
-            cursor = options.from_position
-            order = _LOG_ORDER
-            if last is not None:
-                conditions.append("after" if forward else "before")
-                params["after"] = last[_ID]
-        else:
-            conditions.append("aggregate_type")
-            params["aggregate_type"] = aggregate_type
-            cursor = options.from_position if last is None else last[_VERSION]
-            order = ("version",)
-        if forward:
-            conditions.append("version_after")
-        elif cursor:
-            conditions.append("version_before")
-        params["cursor"] = cursor
-        return self._page(conditions, params, options, order, forward)
+        return self._page(stream_page(aggregate_id, aggregate_type, options, last, size))
 
     def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        forward = options.direction is ReadDirection.FORWARD
-        conditions = ["horizon"]
-        after = options.from_position if last is None else last[_ID]
-        params: dict[str, Any] = {"size": size, "after": after}
-        if after:
-            conditions.append("after" if forward else "before")
-        return self._page(conditions, params, options, _LOG_ORDER, forward)
+        plan = log_page(options, last, size)
+        return self._page(plan._replace(conditions=["horizon", *plan.conditions]))
 
-    def _page(
-        self,
-        conditions: list[str],
-        params: dict[str, Any],
-        options: ReadOptions,
-        order: tuple[str, ...],
-        forward: bool,
-    ) -> Query:
-        if options.tenant_id is not None:
-            conditions.append("tenant")
-            params["tenant_id"] = str(options.tenant_id)
-        if options.from_timestamp is not None:
-            conditions.append("from_timestamp")
-            params["from_timestamp"] = options.from_timestamp
-        if options.to_timestamp is not None:
-            conditions.append("to_timestamp")
-            params["to_timestamp"] = options.to_timestamp
+    def _page(self, plan: PagePlan) -> Query:
+        conditions, params, order, forward = plan
         return Query(self._page_statement(tuple(conditions), order, forward), params)
 
     @cache  # noqa: B019  (one instance per store; the variants are few)
-    def _page_statement(
-        self, conditions: tuple[str, ...], order: tuple[str, ...], forward: bool
-    ) -> str:
+    def _page_statement(self, conditions: tuple[str, ...], order: str, forward: bool) -> str:
         direction = sql.SQL("ASC" if forward else "DESC")
         statement = sql.SQL(
             "SELECT {columns} FROM {events} WHERE {where} ORDER BY {order} LIMIT %(size)s"
@@ -455,7 +409,8 @@ FROM horizon LEFT JOIN pg_stat_activity a
                 sql.SQL(_CONDITIONS[name]).format(events=self.events) for name in conditions
             ),
             order=sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(column), direction) for column in order
+                sql.SQL("{} {}").format(sql.Identifier(column), direction)
+                for column in _ORDER[order]
             ),
         )
         return statement.as_string(None)

@@ -12,7 +12,7 @@ fragments (filters, sort direction), as `_sql.py` does with `psycopg.sql`.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -20,11 +20,10 @@ from uuid import UUID, uuid4
 from ._operations import Query
 from ._records import Row
 from ._rules import AppendRequest
-from ._sql_common import CommonQueries
+from ._sql_common import CommonQueries, PagePlan, log_page, stream_page
 from .errors import SerializationError
-from .types import ReadDirection, ReadOptions
+from .types import ReadOptions
 
-_ID, _VERSION = 0, 6  # indices into a read row
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 SCHEMA = """\
@@ -150,16 +149,24 @@ _STREAM_VERSION = (
     " WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type"
 )
 
-# After (before, backward) the event at global position :after; nothing when no event has
-# that position, which has no place in the log order (as in PostgreSQL).
-_AFTER_EVENT = {
-    True: "id > (SELECT id FROM events WHERE id = :after)",
-    False: "id < (SELECT id FROM events WHERE id = :after)",
+# A read page's conditions (see `_sql_common.PagePlan`). After (before, backward) the event
+# at global position :after; nothing when no event has that position, which has no place in
+# the log order (as in PostgreSQL).
+_CONDITIONS = {
+    "aggregate_id": "aggregate_id = :aggregate_id",
+    "aggregate_type": "aggregate_type = :aggregate_type",
+    "version_after": "version > :cursor",
+    "version_before": "version < :cursor",
+    "after": "id > (SELECT id FROM events WHERE id = :after)",
+    "before": "id < (SELECT id FROM events WHERE id = :after)",
+    "tenant": "tenant_id = :tenant_id",
+    "from_timestamp": '"timestamp" >= :from_timestamp',
+    "to_timestamp": '"timestamp" <= :to_timestamp',
 }
 
 _ORDER = {
-    ("id", True): "id ASC",
-    ("id", False): "id DESC",
+    ("log", True): "id ASC",
+    ("log", False): "id DESC",
     ("version", True): "version ASC",
     ("version", False): "version DESC",
 }
@@ -195,6 +202,30 @@ def _int(value: int) -> int:
 
 def _text(value: UUID | None) -> str | None:
     return None if value is None else str(value)
+
+
+# A page's parameters as SQLite stores them (the others go as they are).
+_STORED: dict[str, Callable[[Any], Any]] = {
+    "aggregate_id": str,
+    "cursor": _int,
+    "after": _int,
+    "from_timestamp": _bound,
+    "to_timestamp": _bound,
+}
+
+
+def _page(plan: PagePlan) -> Query:
+    conditions, params, order, forward = plan
+    where = " AND ".join(_CONDITIONS[name] for name in conditions) or "true"
+    statement = (
+        f"SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY {_ORDER[order, forward]} LIMIT :size"
+    )
+    stored = {name: _STORED.get(name, _same)(value) for name, value in params.items()}
+    return Query(statement, stored)
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def decode_rows(names: Sequence[str], rows: list[Row]) -> list[Row]:
@@ -356,56 +387,7 @@ class SQLiteQueries(CommonQueries):
         last: Row | None,
         size: int,
     ) -> Query:
-        forward = options.direction is ReadDirection.FORWARD
-        conditions = ["aggregate_id = :aggregate_id"]
-        params: dict[str, Any] = {"aggregate_id": str(aggregate_id), "size": size}
-        if aggregate_type is None:
-            # Several streams: log order; the version cursor stays, the page cursor is the
-            # last row's place in the log.
-            cursor = options.from_position
-            order = "id"
-            if last is not None:
-                conditions.append(_AFTER_EVENT[forward])
-                params["after"] = last[_ID]
-        else:
-            conditions.append("aggregate_type = :aggregate_type")
-            params["aggregate_type"] = aggregate_type
-            cursor = options.from_position if last is None else last[_VERSION]
-            order = "version"
-        if forward:
-            conditions.append("version > :cursor")
-        elif cursor:
-            conditions.append("version < :cursor")
-        params["cursor"] = _int(cursor)
-        return self._page(conditions, params, options, order, forward)
+        return _page(stream_page(aggregate_id, aggregate_type, options, last, size))
 
     def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        forward = options.direction is ReadDirection.FORWARD
-        after = options.from_position if last is None else last[_ID]
-        conditions = [_AFTER_EVENT[forward]] if after else []
-        params = {"size": size, "after": _int(after)}
-        return self._page(conditions, params, options, "id", forward)
-
-    def _page(
-        self,
-        conditions: list[str],
-        params: dict[str, Any],
-        options: ReadOptions,
-        order: str,
-        forward: bool,
-    ) -> Query:
-        if options.tenant_id is not None:
-            conditions.append("tenant_id = :tenant_id")
-            params["tenant_id"] = str(options.tenant_id)
-        if options.from_timestamp is not None:
-            conditions.append('"timestamp" >= :from_timestamp')
-            params["from_timestamp"] = _bound(options.from_timestamp)
-        if options.to_timestamp is not None:
-            conditions.append('"timestamp" <= :to_timestamp')
-            params["to_timestamp"] = _bound(options.to_timestamp)
-        where = " AND ".join(conditions) or "true"
-        statement = (
-            f"SELECT {_COLUMNS} FROM events WHERE {where}"
-            f" ORDER BY {_ORDER[order, forward]} LIMIT :size"
-        )
-        return Query(statement, params)
+        return _page(log_page(options, last, size))
