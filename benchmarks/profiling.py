@@ -271,8 +271,8 @@ def stages(url: str, fixture: ReadFixture) -> None:
         from psycopg._queries import PostgresQuery
         from psycopg.adapt import Transformer
 
-        from eventsource._rules import prepare_append
-        from eventsource._sql import PostgresQueries
+        from eventsource._core.rules import prepare_append
+        from eventsource.postgres.queries import PostgresQueries
 
         queries = PostgresQueries()
         agg1, agg100 = one[0].aggregate_id, hundred[0].aggregate_id
@@ -360,7 +360,7 @@ def stages(url: str, fixture: ReadFixture) -> None:
         f"| the same page through the async store, per event | {asyncio.run(async_pages()):.1f} | |"
     )
     with contextlib.suppress(Exception):
-        from eventsource._tracing import Tracer
+        from eventsource._core.tracing import Tracer
 
         tracer = Tracer(enabled=True, db_system="postgresql")
         aggregate = uuid4()

@@ -27,6 +27,8 @@ from .types import (
     ReadDirection,
     ReadOptions,
     StoredEvent,
+    StoreStats,
+    StreamInfo,
 )
 
 __version__ = "0.1.0.dev0"
@@ -51,8 +53,10 @@ __all__ = [
     "SQLiteEventStore",
     "SchemaNotInitializedError",
     "SerializationError",
+    "StoreStats",
     "StoreUnavailableError",
     "StoredEvent",
+    "StreamInfo",
     "SyncEventStore",
     "SyncInMemoryEventStore",
     "SyncPostgreSQLEventStore",

@@ -11,8 +11,8 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from . import _codec
-from ._validation import (
+from ._core import codec
+from ._core.validation import (
     check_aware,
     check_int,
     check_optional_uuid,
@@ -91,11 +91,11 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """The subclass's own fields, JSON-ready (see `_codec` for the exact encoding)."""
-        return _codec.unstructure_fields(self, ENVELOPE_FIELDS)
+        return codec.unstructure_fields(self, ENVELOPE_FIELDS)
 
     def metadata_json_ready(self) -> dict[str, Any]:
         """The metadata, JSON-ready (values tagged with their types)."""
-        result: dict[str, Any] = _codec.unstructure_as(self.metadata, Mapping[str, Any])
+        result: dict[str, Any] = codec.unstructure_as(self.metadata, Mapping[str, Any])
         return result
 
     def to_dict(self) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class DomainEvent:
         return {
             "event_type": self.event_type,
             "event_version": self.event_version,
-            **_codec.unstructure_fields(self, frozenset()),
+            **codec.unstructure_fields(self, frozenset()),
         }
 
     @classmethod
@@ -115,11 +115,11 @@ class DomainEvent:
         if cls is DomainEvent:
             target = (registry or default_registry).get(data["event_type"])
         fields = {k: v for k, v in data.items() if k not in ("event_type", "event_version")}
-        result: E = _codec.structure(fields, target)
+        result: E = codec.structure(fields, target)
         return result
 
 
-ENVELOPE_FIELDS: frozenset[str] = frozenset(_codec.fields_of(DomainEvent))
+ENVELOPE_FIELDS: frozenset[str] = frozenset(codec.fields_of(DomainEvent))
 
 
 class EventRegistry:

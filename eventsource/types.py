@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
 import attrs
 
-from ._validation import check_aware, check_optional_uuid
+from ._core.validation import check_aware, check_optional_uuid
 
 if TYPE_CHECKING:
     from .events import DomainEvent
@@ -21,7 +21,9 @@ __all__ = [
     "ExpectedVersion",
     "ReadDirection",
     "ReadOptions",
+    "StoreStats",
     "StoredEvent",
+    "StreamInfo",
 ]
 
 
@@ -151,3 +153,29 @@ class StoredEvent:
     @property
     def aggregate_type(self) -> str:
         return self.event.aggregate_type
+
+
+@attrs.frozen(kw_only=True)
+class StreamInfo:
+    """One stream, as `list_streams` lists it."""
+
+    stream_id: str
+    version: int
+    last_position: int
+    """The global position of the stream's last event."""
+
+
+@attrs.frozen(kw_only=True)
+class StoreStats:
+    """The store in numbers (`get_stats`, `eventsource stats`)."""
+
+    events_by_type: Mapping[str, int]
+    events_by_tenant: Mapping[str | None, int]
+    """Event counts by tenant id (as text); None counts the events without a tenant."""
+    stream_count: int
+    head_position: int
+    """The global position of the last event of the log (0 when empty)."""
+
+    @property
+    def event_count(self) -> int:
+        return sum(self.events_by_type.values())

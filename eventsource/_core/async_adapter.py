@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from .events import DomainEvent
-from .interface import EventStore, SyncEventStore
-from .types import AppendResult, EventStream, ReadOptions, StoredEvent
+from ..events import DomainEvent
+from ..interface import EventStore, SyncEventStore
+from ..types import AppendResult, EventStream, ReadOptions, StoredEvent
 
 
 class PagedSyncStore(SyncEventStore):

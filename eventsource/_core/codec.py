@@ -26,8 +26,8 @@ import cattrs
 import orjson
 from cattrs.gen import make_dict_unstructure_fn, override
 
-from ._validation import check_aware
-from .errors import SerializationError
+from ..errors import SerializationError
+from .validation import check_aware
 
 JSONDict = dict[str, Any]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import TypeVar
 
-from ._operations import Op, Page, Query, ReadOp
-from ._records import Row
+from .operations import Op, Page, Query, ReadOp
+from .records import Row
 
 T = TypeVar("T")
 E = TypeVar("E")

@@ -1,6 +1,6 @@
 """Each store operation written once, as a generator that yields queries and receives rows.
 
-The operations know nothing of connections: a sync or an async driver (`_driver.py`) runs
+The operations know nothing of connections: a sync or an async driver (`driver.py`) runs
 them, and a dialect's query builders (`_sql.py` for PostgreSQL, `_sql_sqlite.py` for SQLite)
 make their queries. Arguments are checked eagerly, before the generator exists, so bad input
 raises at the call and nothing is sent to the database.
@@ -13,12 +13,20 @@ from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from . import _rules
-from ._records import Row, decode_event, decode_stored
-from ._validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid
-from .errors import EventSourceError, StoreUnavailableError
-from .events import DomainEvent, EventRegistry
-from .types import AppendResult, EventStream, ExpectedVersion, ReadOptions, StoredEvent
+from ..errors import EventSourceError, StoreUnavailableError
+from ..events import DomainEvent, EventRegistry
+from ..types import (
+    AppendResult,
+    EventStream,
+    ExpectedVersion,
+    ReadOptions,
+    StoredEvent,
+    StoreStats,
+    StreamInfo,
+)
+from . import rules
+from .records import Row, decode_event, decode_stored
+from .validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -69,12 +77,12 @@ ReadOp = Generator[Query | Page[E], list[Row] | None, None]
 class Queries(Protocol):
     """What a dialect builds. Read rows have the columns of `_records.ROW_COLUMNS`."""
 
-    def append(self, request: _rules.AppendRequest) -> Query:
+    def append(self, request: rules.AppendRequest) -> Query:
         """Insert the batch if the expected version holds: rows `(position, version)` of the
         inserted events, none when the check failed. A racing writer or an already stored
         id may also make it raise a `Conflict`."""
 
-    def append_status(self, request: _rules.AppendRequest) -> Query:
+    def append_status(self, request: rules.AppendRequest) -> Query:
         """Why an append inserted nothing. Rows `(stream_version, *ExistingEvent)`, one per
         stored id of the batch, or one with NULL ExistingEvent columns when none is."""
 
@@ -132,27 +140,6 @@ class Queries(Protocol):
         """One row: the number of streams."""
 
 
-class StreamInfo(NamedTuple):
-    """One stream of `list_streams`."""
-
-    stream_id: str
-    version: int
-    last_position: int
-
-
-class Stats(NamedTuple):
-    """The store in numbers, for `eventsource stats`."""
-
-    events_by_type: dict[str, int]
-    events_by_tenant: dict[str | None, int]
-    stream_count: int
-    head_position: int
-
-    @property
-    def event_count(self) -> int:
-        return sum(self.events_by_type.values())
-
-
 class Operations:
     """The store operations over one dialect's queries and one event registry."""
 
@@ -167,12 +154,12 @@ class Operations:
         events: Sequence[DomainEvent],
         expected_version: int,
     ) -> Op[AppendResult]:
-        request = _rules.prepare_append(
+        request = rules.prepare_append(
             aggregate_id, aggregate_type, events, expected_version, self.registry
         )
         return self._append(request)
 
-    def _append(self, request: _rules.AppendRequest) -> Op[AppendResult]:
+    def _append(self, request: rules.AppendRequest) -> Op[AppendResult]:
         # Every attempt is a new statement, so a new transaction: a retried append gets a
         # new transaction id and its events stay after the winner's in the global log.
         # The happy path is the one statement. Only when it inserted nothing does a second
@@ -189,16 +176,16 @@ class Operations:
                 position, version = max(rows, key=lambda row: row[0])[:2]
                 return AppendResult.successful(version, position)
             status = yield self.queries.append_status(request)
-            existing = [_rules.ExistingEvent(*row[1:]) for row in status if row[1] is not None]
-            retried = _rules.idempotent_result(request, existing)
+            existing = [rules.ExistingEvent(*row[1:]) for row in status if row[1] is not None]
+            retried = rules.idempotent_result(request, existing)
             if retried is not None:
                 return retried
             actual = status[0][0]
-            _rules.check_version(*request[:3], actual)
+            rules.check_version(*request[:3], actual)
             if not request.events:
                 return AppendResult.successful(actual)
         raise StoreUnavailableError(
-            f"append to {_rules.stream_id(*request[:2])} kept colliding with other writers "
+            f"append to {rules.stream_id(*request[:2])} kept colliding with other writers "
             f"({MAX_APPEND_ATTEMPTS} attempts); retry later"
         )
 
@@ -220,16 +207,20 @@ class Operations:
             raise ValueError(f"limit must be >= 0, got {limit}")
         rows = yield self.queries.list_streams(limit)
         return [
-            StreamInfo(_rules.stream_id(aggregate_id, aggregate_type), version, position)
+            StreamInfo(
+                stream_id=rules.stream_id(aggregate_id, aggregate_type),
+                version=version,
+                last_position=position,
+            )
             for aggregate_id, aggregate_type, version, position in rows
         ]
 
-    def get_stats(self) -> Op[Stats]:
+    def get_stats(self) -> Op[StoreStats]:
         by_type = yield self.queries.count_by_type()
         by_tenant = yield self.queries.count_by_tenant()
         streams = yield self.queries.count_streams()
         head = yield self.queries.global_position()
-        return Stats(
+        return StoreStats(
             events_by_type={row[0]: row[1] for row in by_type},
             events_by_tenant={row[0]: row[1] for row in by_tenant},
             stream_count=streams[0][0],
@@ -251,7 +242,7 @@ class Operations:
         if aggregate_type is not None:
             check_aggregate_type(aggregate_type)
         check_int(from_version, "from_version")
-        lower, upper = _rules.check_time_range(from_timestamp, to_timestamp)
+        lower, upper = rules.check_time_range(from_timestamp, to_timestamp)
         query = self.queries.stream_events(aggregate_id, aggregate_type, from_version, lower, upper)
 
         def stream(rows: list[Row]) -> EventStream:
@@ -278,7 +269,7 @@ class Operations:
         query = self.queries.events_by_type(
             check_aggregate_type(aggregate_type),
             check_optional_uuid(tenant_id, "tenant_id"),
-            _rules.check_since(from_timestamp),
+            rules.check_since(from_timestamp),
         )
         return _map(query, lambda rows: [decode_event(row, self.registry) for row in rows])
 
@@ -291,8 +282,8 @@ class Operations:
         self, decode: Callable[[Row], E], stream_id: str, options: ReadOptions | None = None
     ) -> ReadOp[E]:
         """`read_stream`, each row made into `decode(row)` (the CLI reads rows untyped)."""
-        aggregate_id, aggregate_type = _rules.parse_stream_id(stream_id)
-        options = _rules.check_read_options(options)
+        aggregate_id, aggregate_type = rules.parse_stream_id(stream_id)
+        options = rules.check_read_options(options)
         return self._pages(
             lambda last, size: self.queries.read_stream_page(
                 aggregate_id, aggregate_type, options, last, size
@@ -308,7 +299,7 @@ class Operations:
         self, decode: Callable[[Row], E], options: ReadOptions | None = None
     ) -> ReadOp[E]:
         """`read_all`, each row made into `decode(row)`."""
-        options = _rules.check_read_options(options)
+        options = rules.check_read_options(options)
         return self._pages(
             lambda last, size: self.queries.read_all_page(options, last, size), options, decode
         )

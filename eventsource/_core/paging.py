@@ -6,11 +6,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 from uuid import UUID
 
-from ._operations import Query
-from ._records import ROW_COLUMNS, Row
-from .types import ReadDirection, ReadOptions
-
-_ID, _VERSION = ROW_COLUMNS.index("id"), ROW_COLUMNS.index("version")  # in a read row
+from ..types import ReadDirection, ReadOptions
+from .operations import Query
+from .records import POSITION, VERSION, Row
 
 
 class PagePlan(NamedTuple):
@@ -46,11 +44,11 @@ def stream_page(
         order = "log"
         if last is not None:
             conditions.append("after" if forward else "before")
-            params["after"] = last[_ID]
+            params["after"] = last[POSITION]
     else:
         conditions.append("aggregate_type")
         params["aggregate_type"] = aggregate_type
-        cursor = options.from_position if last is None else last[_VERSION]
+        cursor = options.from_position if last is None else last[VERSION]
         order = "version"
     if forward:
         conditions.append("version_after")
@@ -63,7 +61,7 @@ def stream_page(
 def log_page(options: ReadOptions, last: Row | None, size: int) -> PagePlan:
     """The next page of the global log after the `last` row (first page: the cursor)."""
     forward = options.direction is ReadDirection.FORWARD
-    after = options.from_position if last is None else last[_ID]
+    after = options.from_position if last is None else last[POSITION]
     conditions = [("after" if forward else "before")] if after else []
     plan = PagePlan(conditions, {"size": size, "after": after}, "log", forward)
     return _filtered(plan, options)

@@ -14,10 +14,30 @@ from uuid import UUID
 
 import attrs
 
-from . import _driver
-from ._records import Row, as_datetime, as_uuid, parse_json
-from ._stores import SyncSQLEventStore
-from .types import ReadOptions
+from ..types import ReadOptions
+from . import driver
+from .records import (
+    ACTOR_ID,
+    AGGREGATE_ID,
+    AGGREGATE_TYPE,
+    CAUSATION_ID,
+    CORRELATION_ID,
+    EVENT_ID,
+    EVENT_TYPE,
+    EVENT_VERSION,
+    METADATA,
+    OCCURRED_AT,
+    PAYLOAD,
+    POSITION,
+    STORED_AT,
+    TENANT_ID,
+    VERSION,
+    Row,
+    as_datetime,
+    as_uuid,
+    parse_json,
+)
+from .stores import SyncSQLEventStore
 
 __all__ = ["RawEvent", "read_all_raw", "read_stream_raw"]
 
@@ -50,40 +70,25 @@ class RawEvent:
     @classmethod
     def from_row(cls, row: Row) -> RawEvent:
         """The raw event of a read row (see `_records.ROW_COLUMNS`), from any backend."""
-        (
-            position,
-            event_id,
-            event_type,
-            event_version,
-            aggregate_id,
-            aggregate_type,
-            version,
-            tenant_id,
-            actor_id,
-            occurred_at,
-            correlation_id,
-            causation_id,
-            payload,
-            metadata,
-            stored_at,
-        ) = row
+        aggregate_id, aggregate_type = row[AGGREGATE_ID], row[AGGREGATE_TYPE]
+        tenant_id = row[TENANT_ID]
         return cls(
-            global_position=position,
+            global_position=row[POSITION],
             stream_id=f"{aggregate_id}:{aggregate_type}",
-            stream_position=version,
-            event_id=as_uuid(event_id),
-            event_type=event_type,
-            event_version=event_version,
+            stream_position=row[VERSION],
+            event_id=as_uuid(row[EVENT_ID]),
+            event_type=row[EVENT_TYPE],
+            event_version=row[EVENT_VERSION],
             aggregate_id=as_uuid(aggregate_id),
             aggregate_type=aggregate_type,
             tenant_id=None if tenant_id is None else str(tenant_id),
-            actor_id=actor_id,
-            occurred_at=as_datetime(occurred_at),
-            correlation_id=as_uuid(correlation_id),
-            causation_id=as_uuid(causation_id),
-            payload=parse_json(payload),
-            metadata=parse_json(metadata),
-            stored_at=as_datetime(stored_at),
+            actor_id=row[ACTOR_ID],
+            occurred_at=as_datetime(row[OCCURRED_AT]),
+            correlation_id=as_uuid(row[CORRELATION_ID]),
+            causation_id=as_uuid(row[CAUSATION_ID]),
+            payload=parse_json(row[PAYLOAD]),
+            metadata=parse_json(row[METADATA]),
+            stored_at=as_datetime(row[STORED_AT]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -104,7 +109,7 @@ def read_stream_raw(
 ) -> Iterator[RawEvent]:
     """`store.read_stream(stream_id, options)`, as raw events."""
     op = store._ops.read_stream_as(RawEvent.from_row, stream_id, options)
-    for page in _driver.pages(op, store._traced("read_stream")):
+    for page in driver.pages(op, store._traced("read_stream")):
         yield from page
 
 
@@ -113,5 +118,5 @@ def read_all_raw(
 ) -> Iterator[RawEvent]:
     """`store.read_all(options)`, as raw events."""
     op = store._ops.read_all_as(RawEvent.from_row, options)
-    for page in _driver.pages(op, store._traced("read_all")):
+    for page in driver.pages(op, store._traced("read_all")):
         yield from page

@@ -14,10 +14,10 @@ from uuid import UUID
 
 import attrs
 
-from . import _codec
-from .errors import SerializationError
-from .events import ENVELOPE_FIELDS, DomainEvent, EventRegistry
-from .types import StoredEvent
+from ..errors import SerializationError
+from ..events import ENVELOPE_FIELDS, DomainEvent, EventRegistry
+from ..types import StoredEvent
+from . import codec
 
 ROW_COLUMNS = (
     "id",
@@ -38,14 +38,33 @@ ROW_COLUMNS = (
 )
 """The columns of a read row, in order: the shared shape every backend selects."""
 
+(
+    POSITION,
+    EVENT_ID,
+    EVENT_TYPE,
+    EVENT_VERSION,
+    AGGREGATE_ID,
+    AGGREGATE_TYPE,
+    VERSION,
+    TENANT_ID,
+    ACTOR_ID,
+    OCCURRED_AT,
+    CORRELATION_ID,
+    CAUSATION_ID,
+    PAYLOAD,
+    METADATA,
+    STORED_AT,
+) = range(len(ROW_COLUMNS))
+"""Where each column stands in a read row: the only way a row is indexed."""
+
 Row = Sequence[Any]
 
 
 class NewEvent(NamedTuple):
     """One event of a batch, validated and encoded, ready to be written.
 
-    A named tuple: built for every event appended, it costs a third of a frozen attrs
-    class to make.
+    A named tuple: one is built for every event appended, and a tuple is the cheapest
+    record to build.
     """
 
     event_id: UUID
@@ -74,8 +93,10 @@ class NewEvent(NamedTuple):
             _utc(event.occurred_at),
             event.correlation_id,
             event.causation_id,
-            _codec.dumps(event.payload()),
-            _codec.dumps(event.metadata_json_ready()) if event.metadata else "{}",
+            codec.dumps(codec.unstructure_fields(event, ENVELOPE_FIELDS)),
+            codec.dumps(codec.unstructure_as(event.metadata, _METADATA))
+            if event.metadata
+            else "{}",
         )
 
     def row(self, global_position: int, version: int, stored_at: datetime) -> tuple[Any, ...]:
@@ -111,13 +132,13 @@ def _utc(moment: datetime) -> datetime:
 
 def parse_json(value: Any) -> Any:
     """Stored JSON: text on SQLite (and PostgreSQL's JSONB read as text), parsed here."""
-    return _codec.loads(value) if isinstance(value, (str, bytes)) else value
+    return codec.loads(value) if isinstance(value, (str, bytes)) else value
 
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 _METADATA = Mapping[str, Any]
 _set = object.__setattr__
-_STEPS: dict[type[DomainEvent], tuple[_codec.FieldStep, ...] | None] = {}
+_STEPS: dict[type[DomainEvent], tuple[codec.FieldStep, ...] | None] = {}
 _FACTORY: type[Any] = attrs.Factory  # type: ignore[assignment]
 
 
@@ -132,7 +153,7 @@ def as_datetime(value: Any) -> datetime:
 
 
 def _payload_only(
-    cls: type[DomainEvent], steps: tuple[_codec.FieldStep, ...], data: dict[str, Any]
+    cls: type[DomainEvent], steps: tuple[codec.FieldStep, ...], data: dict[str, Any]
 ) -> DomainEvent | None:
     """An instance with its payload fields set from `data`; None if a required one is missing."""
     event = object.__new__(cls)
@@ -158,59 +179,44 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
     running `__init__` (its validators), which makes reads several times cheaper. Classes
     that need their `__init__` (converters, a post-init hook) take the ordinary path.
     """
-    (
-        _,
-        event_id,
-        event_type,
-        _event_version,
-        aggregate_id,
-        aggregate_type,
-        version,
-        tenant_id,
-        actor_id,
-        occurred_at,
-        correlation_id,
-        causation_id,
-        payload,
-        metadata,
-        _stored_at,
-    ) = row
+    event_type = row[EVENT_TYPE]
+    payload, metadata = row[PAYLOAD], row[METADATA]
     cls = registry.get(event_type)
     data: dict[str, Any] = parse_json(payload)
     metadata = parse_json(metadata)
     try:
         steps = _STEPS[cls]
     except KeyError:
-        steps = _STEPS[cls] = _codec.field_steps(cls, ENVELOPE_FIELDS)
+        steps = _STEPS[cls] = codec.field_steps(cls, ENVELOPE_FIELDS)
     event = None if steps is None else _payload_only(cls, steps, data)
     if event is None:  # the ordinary path: __init__, validators, cattrs
         data.update(
-            event_id=event_id,
-            occurred_at=occurred_at,
-            aggregate_id=aggregate_id,
-            aggregate_type=aggregate_type,
-            aggregate_version=version,
-            tenant_id=tenant_id,
-            actor_id=actor_id,
-            correlation_id=correlation_id,
-            causation_id=causation_id,
+            event_id=row[EVENT_ID],
+            occurred_at=row[OCCURRED_AT],
+            aggregate_id=row[AGGREGATE_ID],
+            aggregate_type=row[AGGREGATE_TYPE],
+            aggregate_version=row[VERSION],
+            tenant_id=row[TENANT_ID],
+            actor_id=row[ACTOR_ID],
+            correlation_id=row[CORRELATION_ID],
+            causation_id=row[CAUSATION_ID],
             metadata=metadata,
         )
-        structured: DomainEvent = _codec.structure(data, cls)
+        structured: DomainEvent = codec.structure(data, cls)
         return structured
-    _set(event, "event_id", as_uuid(event_id))
-    _set(event, "occurred_at", as_datetime(occurred_at))
-    _set(event, "aggregate_id", as_uuid(aggregate_id))
-    _set(event, "aggregate_type", aggregate_type)
-    _set(event, "aggregate_version", version)
-    _set(event, "tenant_id", as_uuid(tenant_id))
-    _set(event, "actor_id", actor_id)
-    _set(event, "correlation_id", as_uuid(correlation_id))
-    _set(event, "causation_id", as_uuid(causation_id))
+    _set(event, "event_id", as_uuid(row[EVENT_ID]))
+    _set(event, "occurred_at", as_datetime(row[OCCURRED_AT]))
+    _set(event, "aggregate_id", as_uuid(row[AGGREGATE_ID]))
+    _set(event, "aggregate_type", row[AGGREGATE_TYPE])
+    _set(event, "aggregate_version", row[VERSION])
+    _set(event, "tenant_id", as_uuid(row[TENANT_ID]))
+    _set(event, "actor_id", row[ACTOR_ID])
+    _set(event, "correlation_id", as_uuid(row[CORRELATION_ID]))
+    _set(event, "causation_id", as_uuid(row[CAUSATION_ID]))
     _set(
         event,
         "metadata",
-        MappingProxyType(_codec.structure_as(metadata, _METADATA)) if metadata else _EMPTY,
+        MappingProxyType(codec.structure_as(metadata, _METADATA)) if metadata else _EMPTY,
     )
     return event
 
@@ -222,6 +228,6 @@ def decode_stored(row: Row, registry: EventRegistry) -> StoredEvent:
         event=event,
         stream_id=f"{event.aggregate_id}:{event.aggregate_type}",
         stream_position=event.aggregate_version,
-        global_position=row[0],
-        stored_at=as_datetime(row[14]),
+        global_position=row[POSITION],
+        stored_at=as_datetime(row[STORED_AT]),
     )

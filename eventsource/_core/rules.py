@@ -11,11 +11,11 @@ from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
-from ._records import NewEvent
-from ._validation import check_aggregate_type, check_aware, check_int, check_uuid, to_timestamp
-from .errors import DuplicateEventError, OptimisticLockError
-from .events import DomainEvent, EventRegistry
-from .types import AppendResult, ExpectedVersion, ReadOptions
+from ..errors import DuplicateEventError, OptimisticLockError
+from ..events import DomainEvent, EventRegistry
+from ..types import AppendResult, ExpectedVersion, ReadOptions
+from .records import NewEvent
+from .validation import check_aggregate_type, check_aware, check_int, check_uuid, to_timestamp
 
 __all__ = [
     "AppendRequest",

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
-from . import _driver
-from ._operations import Operations, Query, Stats, StreamInfo
-from ._records import Row
-from ._tracing import Tracer
-from .events import DomainEvent
-from .interface import EventStore, SyncEventStore
-from .types import AppendResult, EventStream, ReadOptions, StoredEvent
+from ..events import DomainEvent
+from ..interface import EventStore, SyncEventStore
+from ..types import AppendResult, EventStream, ReadOptions, StoredEvent, StoreStats, StreamInfo
+from . import driver
+from .operations import Operations, Query
+from .records import Row
+from .tracing import Tracer
 
 
 class SyncSQLEventStore(SyncEventStore):
@@ -41,7 +41,7 @@ class SyncSQLEventStore(SyncEventStore):
     ) -> AppendResult:
         op = self._ops.append_events(aggregate_id, aggregate_type, events, expected_version)
         with self._tracer.span("append_events", aggregate_id, aggregate_type, len(events)):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def get_events(
         self,
@@ -55,7 +55,7 @@ class SyncSQLEventStore(SyncEventStore):
             aggregate_id, aggregate_type, from_version, from_timestamp, to_timestamp
         )
         with self._tracer.span("get_events", aggregate_id, aggregate_type):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def get_events_by_type(
         self,
@@ -65,50 +65,50 @@ class SyncSQLEventStore(SyncEventStore):
     ) -> list[DomainEvent]:
         op = self._ops.get_events_by_type(aggregate_type, tenant_id, from_timestamp)
         with self._tracer.span("get_events_by_type", aggregate_type=aggregate_type):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def event_exists(self, event_id: UUID) -> bool:
         op = self._ops.event_exists(event_id)
         with self._tracer.span("event_exists"):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def get_stream_version(self, aggregate_id: UUID, aggregate_type: str) -> int:
         op = self._ops.get_stream_version(aggregate_id, aggregate_type)
         with self._tracer.span("get_stream_version", aggregate_id, aggregate_type):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def get_global_position(self) -> int:
         op = self._ops.get_global_position()
         with self._tracer.span("get_global_position"):
-            return _driver.run(op, self._execute)
+            return driver.run(op, self._execute)
 
     def read_stream(
         self, stream_id: str, options: ReadOptions | None = None
     ) -> Iterator[StoredEvent]:
         op = self._ops.read_stream(stream_id, options)
-        for page in _driver.pages(op, self._traced("read_stream")):
+        for page in driver.pages(op, self._traced("read_stream")):
             yield from page
 
     def read_all(self, options: ReadOptions | None = None) -> Iterator[StoredEvent]:
         op = self._ops.read_all(options)
-        for page in _driver.pages(op, self._traced("read_all")):
+        for page in driver.pages(op, self._traced("read_all")):
             yield from page
 
     def initialize(self) -> None:
         with self._tracer.span("initialize"):
-            _driver.run(self._ops.initialize(), self._execute)
+            driver.run(self._ops.initialize(), self._execute)
 
     def list_streams(self, limit: int = 100) -> list[StreamInfo]:
         """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
         with self._tracer.span("list_streams"):
-            return _driver.run(self._ops.list_streams(limit), self._execute)
+            return driver.run(self._ops.list_streams(limit), self._execute)
 
-    def get_stats(self) -> Stats:
+    def get_stats(self) -> StoreStats:
         """Event counts by type and by tenant, the stream count and the head position."""
         with self._tracer.span("get_stats"):
-            return _driver.run(self._ops.get_stats(), self._execute)
+            return driver.run(self._ops.get_stats(), self._execute)
 
-    def _traced(self, operation: str) -> _driver.Execute:
+    def _traced(self, operation: str) -> driver.Execute:
         def execute(query: Query) -> list[Row]:
             with self._tracer.span(operation):
                 return self._execute(query)
@@ -135,7 +135,7 @@ class AsyncSQLEventStore(EventStore):
     ) -> AppendResult:
         op = self._ops.append_events(aggregate_id, aggregate_type, events, expected_version)
         with self._tracer.span("append_events", aggregate_id, aggregate_type, len(events)):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def get_events(
         self,
@@ -149,7 +149,7 @@ class AsyncSQLEventStore(EventStore):
             aggregate_id, aggregate_type, from_version, from_timestamp, to_timestamp
         )
         with self._tracer.span("get_events", aggregate_id, aggregate_type):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def get_events_by_type(
         self,
@@ -159,52 +159,52 @@ class AsyncSQLEventStore(EventStore):
     ) -> list[DomainEvent]:
         op = self._ops.get_events_by_type(aggregate_type, tenant_id, from_timestamp)
         with self._tracer.span("get_events_by_type", aggregate_type=aggregate_type):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def event_exists(self, event_id: UUID) -> bool:
         op = self._ops.event_exists(event_id)
         with self._tracer.span("event_exists"):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def get_stream_version(self, aggregate_id: UUID, aggregate_type: str) -> int:
         op = self._ops.get_stream_version(aggregate_id, aggregate_type)
         with self._tracer.span("get_stream_version", aggregate_id, aggregate_type):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def get_global_position(self) -> int:
         op = self._ops.get_global_position()
         with self._tracer.span("get_global_position"):
-            return await _driver.run_async(op, self._execute)
+            return await driver.run_async(op, self._execute)
 
     async def read_stream(
         self, stream_id: str, options: ReadOptions | None = None
     ) -> AsyncIterator[StoredEvent]:
         op = self._ops.read_stream(stream_id, options)
-        async for page in _driver.pages_async(op, self._traced("read_stream")):
+        async for page in driver.pages_async(op, self._traced("read_stream")):
             for event in page:
                 yield event
 
     async def read_all(self, options: ReadOptions | None = None) -> AsyncIterator[StoredEvent]:
         op = self._ops.read_all(options)
-        async for page in _driver.pages_async(op, self._traced("read_all")):
+        async for page in driver.pages_async(op, self._traced("read_all")):
             for event in page:
                 yield event
 
     async def initialize(self) -> None:
         with self._tracer.span("initialize"):
-            await _driver.run_async(self._ops.initialize(), self._execute)
+            await driver.run_async(self._ops.initialize(), self._execute)
 
     async def list_streams(self, limit: int = 100) -> list[StreamInfo]:
         """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
         with self._tracer.span("list_streams"):
-            return await _driver.run_async(self._ops.list_streams(limit), self._execute)
+            return await driver.run_async(self._ops.list_streams(limit), self._execute)
 
-    async def get_stats(self) -> Stats:
+    async def get_stats(self) -> StoreStats:
         """Event counts by type and by tenant, the stream count and the head position."""
         with self._tracer.span("get_stats"):
-            return await _driver.run_async(self._ops.get_stats(), self._execute)
+            return await driver.run_async(self._ops.get_stats(), self._execute)
 
-    def _traced(self, operation: str) -> _driver.ExecuteAsync:
+    def _traced(self, operation: str) -> driver.ExecuteAsync:
         async def execute(query: Query) -> list[Row]:
             with self._tracer.span(operation):
                 return await self._execute(query)

@@ -13,13 +13,13 @@ import psycopg
 import psycopg_pool
 from psycopg import errors as pg
 
-from ._operations import Conflict
-from .errors import (
+from ..errors import (
     EventSourceError,
     SchemaNotInitializedError,
     SerializationError,
     StoreUnavailableError,
 )
+from .operations import Conflict
 
 SCHEMA_HINT = (
     "the event store's tables do not exist; create them with store.initialize() "

@@ -11,10 +11,10 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from ._stores import SyncSQLEventStore
-from .errors import OptimisticLockError
-from .events import DomainEvent, EventRegistry, register_event
-from .types import AppendResult, ReadOptions
+from .._core.stores import SyncSQLEventStore
+from ..errors import OptimisticLockError
+from ..events import DomainEvent, EventRegistry, register_event
+from ..types import AppendResult, ReadOptions
 
 REGISTRY = EventRegistry()
 """The demo's event classes live in a registry of their own, not in `default_registry`."""

@@ -29,16 +29,16 @@ from typing import Any, NoReturn
 import attrs
 import psycopg
 
-from . import _demo
-from ._raw import RawEvent, read_all_raw, read_stream_raw
-from ._sql import schema_sql
-from ._sql_sqlite import SCHEMA as SQLITE_SCHEMA
-from ._stores import SyncSQLEventStore
-from .errors import EventSourceError, StoreUnavailableError
-from .events import EventRegistry
-from .postgres import SyncPostgreSQLEventStore
-from .sqlite import SyncSQLiteEventStore
-from .types import ReadDirection, ReadOptions
+from .._core.raw import RawEvent, read_all_raw, read_stream_raw
+from .._core.stores import SyncSQLEventStore
+from ..errors import EventSourceError, StoreUnavailableError
+from ..events import EventRegistry
+from ..postgres.queries import schema_sql
+from ..postgres.store import SyncPostgreSQLEventStore
+from ..sqlite.queries import SCHEMA as SQLITE_SCHEMA
+from ..sqlite.store import SyncSQLiteEventStore
+from ..types import ReadDirection, ReadOptions
+from . import demo
 
 DEFAULT_URL = "sqlite:///eventsource.db"
 URL_HELP = "sqlite:///relative/path.db, sqlite:////absolute/path.db or postgresql://..."
@@ -123,10 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = commands.add_parser(
+    demo_command = commands.add_parser(
         "demo", parents=[common], help="walk through an order workflow (nothing to set up)"
     )
-    demo.set_defaults(run=_demo_command)
+    demo_command.set_defaults(run=_demo_command)
 
     init = commands.add_parser("init", parents=[common], help="create the schema (idempotent)")
     init.add_argument("--print", action="store_true", help="show the SQL instead of running it")
@@ -230,8 +230,8 @@ class _PoolErrors(logging.Handler):
 
 
 def _demo_command(args: argparse.Namespace, target: Target, timeout: float) -> int:
-    with target.open(create=True, timeout=timeout, registry=_demo.REGISTRY) as store:
-        _demo.run(store, target.shown)
+    with target.open(create=True, timeout=timeout, registry=demo.REGISTRY) as store:
+        demo.run(store, target.shown)
     return 0
 
 
@@ -249,7 +249,7 @@ def _streams_command(args: argparse.Namespace, target: Target, timeout: float) -
     with target.open(create=False, timeout=timeout) as store:
         streams = store.list_streams(args.limit)
     if args.json:
-        _print_json([info._asdict() for info in streams], indent=2)
+        _print_json([attrs.asdict(info) for info in streams], indent=2)
         return 0
     rows = [(info.stream_id, str(info.version), str(info.last_position)) for info in streams]
     _print_table(("STREAM", "VERSION", "LAST POSITION"), rows, numeric=(1, 2))

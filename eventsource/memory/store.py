@@ -13,35 +13,40 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from . import _rules
-from ._async import PagedSyncStore, SyncBackedEventStore
-from ._operations import PAGE_SIZE
-from ._records import Row, decode_event, decode_stored
-from ._validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid, utcnow
-from .events import DomainEvent, EventRegistry, default_registry
-from .types import AppendResult, EventStream, ReadDirection, ReadOptions, StoredEvent
+from .._core import rules
+from .._core.async_adapter import PagedSyncStore, SyncBackedEventStore
+from .._core.operations import PAGE_SIZE
+from .._core.records import (
+    AGGREGATE_ID,
+    AGGREGATE_TYPE,
+    EVENT_ID,
+    OCCURRED_AT,
+    POSITION,
+    TENANT_ID,
+    VERSION,
+    Row,
+    decode_event,
+    decode_stored,
+)
+from .._core.validation import (
+    check_aggregate_type,
+    check_int,
+    check_optional_uuid,
+    check_uuid,
+    utcnow,
+)
+from ..events import DomainEvent, EventRegistry, default_registry
+from ..types import AppendResult, EventStream, ReadDirection, ReadOptions, StoredEvent
 
 __all__ = ["InMemoryEventStore", "SyncInMemoryEventStore"]
 
 
-# Indices into a stored row (see _records.ROW_COLUMNS).
-_POSITION, _EVENT_ID, _AGGREGATE_ID, _AGGREGATE_TYPE, _VERSION, _TENANT, _OCCURRED = (
-    0,
-    1,
-    4,
-    5,
-    6,
-    7,
-    9,
-)
-
-
 def _matches(row: Row, options: ReadOptions) -> bool:
-    if options.tenant_id is not None and row[_TENANT] != options.tenant_id:
+    if options.tenant_id is not None and row[TENANT_ID] != options.tenant_id:
         return False
-    if options.from_timestamp is not None and row[_OCCURRED] < options.from_timestamp:
+    if options.from_timestamp is not None and row[OCCURRED_AT] < options.from_timestamp:
         return False
-    return options.to_timestamp is None or row[_OCCURRED] <= options.to_timestamp
+    return options.to_timestamp is None or row[OCCURRED_AT] <= options.to_timestamp
 
 
 class SyncInMemoryEventStore(PagedSyncStore):
@@ -64,28 +69,28 @@ class SyncInMemoryEventStore(PagedSyncStore):
         events: Sequence[DomainEvent],
         expected_version: int,
     ) -> AppendResult:
-        request = _rules.prepare_append(
+        request = rules.prepare_append(
             aggregate_id, aggregate_type, events, expected_version, self._registry
         )
         key = (request.aggregate_id, request.aggregate_type)
         with self._lock:
             existing = [
-                _rules.ExistingEvent(
-                    row[_EVENT_ID],
-                    row[_AGGREGATE_ID],
-                    row[_AGGREGATE_TYPE],
-                    row[_VERSION],
-                    row[_POSITION],
+                rules.ExistingEvent(
+                    row[EVENT_ID],
+                    row[AGGREGATE_ID],
+                    row[AGGREGATE_TYPE],
+                    row[VERSION],
+                    row[POSITION],
                 )
                 for event_id in request.event_ids
                 if (row := self._by_id.get(event_id)) is not None
             ]
-            retried = _rules.idempotent_result(request, existing)
+            retried = rules.idempotent_result(request, existing)
             if retried is not None:
                 return retried
             stream = self._streams.get(key, [])
             version = len(stream)
-            _rules.check_version(*key, request.expected_version, version)
+            rules.check_version(*key, request.expected_version, version)
             if not request.events:
                 return AppendResult.successful(version)
             stored_at = utcnow()
@@ -139,19 +144,19 @@ class SyncInMemoryEventStore(PagedSyncStore):
         if aggregate_type is not None:
             check_aggregate_type(aggregate_type)
         check_int(from_version, "from_version")
-        lower, upper = _rules.check_time_range(from_timestamp, to_timestamp)
+        lower, upper = rules.check_time_range(from_timestamp, to_timestamp)
         with self._lock:
             rows = self._rows_of(aggregate_id, aggregate_type)
-        in_range = [row for row in rows if upper is None or row[_OCCURRED] <= upper]
+        in_range = [row for row in rows if upper is None or row[OCCURRED_AT] <= upper]
         selected = [
             row
             for row in in_range
-            if row[_VERSION] > from_version and (lower is None or row[_OCCURRED] >= lower)
+            if row[VERSION] > from_version and (lower is None or row[OCCURRED_AT] >= lower)
         ]
         if aggregate_type is None:
-            version = max((row[_VERSION] for row in selected), default=0)
+            version = max((row[VERSION] for row in selected), default=0)
         else:
-            version = max((row[_VERSION] for row in in_range), default=0)
+            version = max((row[VERSION] for row in in_range), default=0)
         return EventStream(
             aggregate_id=aggregate_id,
             aggregate_type=aggregate_type,
@@ -167,16 +172,16 @@ class SyncInMemoryEventStore(PagedSyncStore):
     ) -> list[DomainEvent]:
         check_aggregate_type(aggregate_type)
         check_optional_uuid(tenant_id, "tenant_id")
-        since = _rules.check_since(from_timestamp)
+        since = rules.check_since(from_timestamp)
         with self._lock:
             rows = [
                 row
                 for row in self._rows
-                if row[_AGGREGATE_TYPE] == aggregate_type
-                and (tenant_id is None or row[_TENANT] == tenant_id)
-                and (since is None or row[_OCCURRED] > since)
+                if row[AGGREGATE_TYPE] == aggregate_type
+                and (tenant_id is None or row[TENANT_ID] == tenant_id)
+                and (since is None or row[OCCURRED_AT] > since)
             ]
-        rows.sort(key=lambda row: row[_OCCURRED])  # stable: log order among equal times
+        rows.sort(key=lambda row: row[OCCURRED_AT])  # stable: log order among equal times
         return [decode_event(row, self._registry) for row in rows]
 
     def event_exists(self, event_id: UUID) -> bool:
@@ -192,19 +197,19 @@ class SyncInMemoryEventStore(PagedSyncStore):
     def read_stream_pages(
         self, stream_id: str, options: ReadOptions | None = None
     ) -> Iterator[list[StoredEvent]]:
-        aggregate_id, aggregate_type = _rules.parse_stream_id(stream_id)
-        options = _rules.check_read_options(options)
+        aggregate_id, aggregate_type = rules.parse_stream_id(stream_id)
+        options = rules.check_read_options(options)
         with self._lock:
             rows = self._rows_of(aggregate_id, aggregate_type)
         cursor = options.from_position
         if options.direction is ReadDirection.FORWARD:
-            rows = [row for row in rows if row[_VERSION] > cursor]
+            rows = [row for row in rows if row[VERSION] > cursor]
         else:
-            rows = [row for row in reversed(rows) if cursor == 0 or row[_VERSION] < cursor]
+            rows = [row for row in reversed(rows) if cursor == 0 or row[VERSION] < cursor]
         return self._pages(iter(rows).__next__, options)
 
     def read_all_pages(self, options: ReadOptions | None = None) -> Iterator[list[StoredEvent]]:
-        options = _rules.check_read_options(options)
+        options = rules.check_read_options(options)
         forward = options.direction is ReadDirection.FORWARD
         # Positions are 1..N, so the cursor is an index; read it lazily, under the lock.
         next_index = options.from_position if forward else options.from_position - 2
@@ -247,7 +252,7 @@ class SyncInMemoryEventStore(PagedSyncStore):
         if aggregate_type is not None:
             return list(self._streams.get((aggregate_id, aggregate_type), ()))
         streams = [self._streams[aggregate_id, t] for t in self._types.get(aggregate_id, ())]
-        return sorted((row for stream in streams for row in stream), key=lambda r: r[_POSITION])
+        return sorted((row for stream in streams for row in stream), key=lambda r: r[POSITION])
 
 
 class InMemoryEventStore(SyncBackedEventStore):

@@ -18,11 +18,11 @@ from uuid import UUID
 import orjson
 from psycopg import sql
 
-from ._operations import Query
-from ._records import ROW_COLUMNS, Row
-from ._rules import AppendRequest
-from ._sql_common import CommonQueries, PagePlan, log_page, stream_page
-from .types import ExpectedVersion, ReadOptions
+from .._core.operations import Query
+from .._core.paging import CommonQueries, PagePlan, log_page, stream_page
+from .._core.records import ROW_COLUMNS, Row
+from .._core.rules import AppendRequest
+from ..types import ExpectedVersion, ReadOptions
 
 Composable = sql.Composable
 
@@ -45,8 +45,7 @@ def _stream_version(
     """The stream's version (0 when it has no event), read off the top of its index.
 
     Not `max(version)`: whenever the planner misjudges a stream (no statistics yet, a table
-    just truncated) that reads every index entry of the stream; for 800 events, 480 buffers
-    and 0.4 ms instead of 3 buffers and 0.03 ms.
+    just truncated) that reads every index entry of the stream instead of the top one.
     """
     aggregate_id, aggregate_type = (
         (sql.Placeholder("aggregate_id"), sql.Placeholder("aggregate_type"))
@@ -73,7 +72,9 @@ _SCHEMA_LOCK = "SELECT pg_advisory_xact_lock(8291173046552);\n"
 
 def schema_sql() -> str:
     """The packaged `schema.sql`."""
-    return resources.files("eventsource").joinpath("schema.sql").read_text(encoding="utf-8")
+    return (
+        resources.files("eventsource.postgres").joinpath("schema.sql").read_text(encoding="utf-8")
+    )
 
 
 _ORDER = {"log": ("transaction_id", "id"), "version": ("version",)}
@@ -92,7 +93,7 @@ class PostgresQueries(CommonQueries):
         )
         # By single event: `event_id = ANY(...)` is planned as a bitmap scan, which never
         # marks the index entries of failed attempts dead, so a retried event's lookup kept
-        # visiting them (26-65 buffers instead of 6 under W6's contention).
+        # visiting them under contention.
         self._append_status = {
             single: sql.SQL(
                 "SELECT s.version, e.event_id, e.aggregate_id, e.aggregate_type, e.version, e.id"
@@ -135,9 +136,8 @@ outbox AS (
         # same statement (one backward index probe): an exact version must be the stream's
         # top one, so no gap opens, and a writer whose later version is already committed
         # makes the statement insert nothing rather than fail (the losers of a race leave
-        # no failed insert to roll back, no dead index entries, no error: W6's server CPU
-        # per event 1,863 -> 938 us). One statement per kind of expectation and batch shape,
-        # so each keeps one generic plan.
+        # no failed insert to roll back, no dead index entries, no error). One statement per
+        # kind of expectation and batch shape, so each keeps one generic plan.
         insert = sql.SQL(
             """INSERT INTO {events} (event_id, event_type, event_version, aggregate_type,
                       aggregate_id, tenant_id, actor_id, version, "timestamp", payload,
@@ -160,7 +160,7 @@ RETURNING {returning}"""
               payload jsonb, metadata jsonb)"""
         )
         # ... a single event (the common case) as parameters: no document for the server
-        # to expand (~0.025 ms less per append).
+        # to expand.
         single_values = sql.SQL(
             """%(event_id)s::uuid, %(event_type)s::text, %(event_version)s::int,
        %(aggregate_type)s::text, %(aggregate_id)s::uuid, %(tenant_id)s::text,

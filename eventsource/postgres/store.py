@@ -17,14 +17,14 @@ import psycopg_pool
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import tuple_row
 
-from . import _driver
-from ._operations import Op, Operations, Query
-from ._records import Row
-from ._sql import PostgresQueries
-from ._stores import AsyncSQLEventStore, SyncSQLEventStore
-from ._tracing import Tracer
-from ._translate import translate_psycopg
-from .events import EventRegistry, default_registry
+from .._core import driver
+from .._core.operations import Op, Operations, Query
+from .._core.records import Row
+from .._core.stores import AsyncSQLEventStore, SyncSQLEventStore
+from .._core.tracing import Tracer
+from .._core.translate import translate_psycopg
+from ..events import EventRegistry, default_registry
+from .queries import PostgresQueries
 
 __all__ = ["LogHorizon", "PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
 
@@ -38,7 +38,7 @@ _KEPT_RESULT_ROWS = 100
 def _cursor(conn: Any) -> Any:
     """The cursor the store queries `conn` with: made once per connection and kept on it.
 
-    A cursor per query cost ~11 us of CPU per append (its adapters and dumpers made anew).
+    A new cursor per query would build its adapters and dumpers anew every time.
     A cursor that fetched more than `_KEPT_RESULT_ROWS` rows is closed after, so an idle
     pooled connection never holds a large result. Rows are tuples whatever the pool's
     row factory.
@@ -176,7 +176,7 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
 
     def _execute_once(self, query: Query) -> list[Row]:
         # getconn/putconn rather than `pool.connection()`: the same, minus a context
-        # manager and a commit call per query (a few microseconds of an append).
+        # manager and a commit call per query.
         conn = self._pool.getconn()
         try:
             autocommit = conn.autocommit
@@ -205,7 +205,7 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
     def log_horizon(self) -> LogHorizon:
         """How far `read_all` lags behind commits, and the transaction holding it back."""
         with self._tracer.span("log_horizon"):
-            return _driver.run(_log_horizon(self._ops), self._execute)
+            return driver.run(_log_horizon(self._ops), self._execute)
 
     def close(self) -> None:
         if self._owns_pool:
@@ -279,7 +279,7 @@ class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
     async def log_horizon(self) -> LogHorizon:
         """How far `read_all` lags behind commits, and the transaction holding it back."""
         with self._tracer.span("log_horizon"):
-            return await _driver.run_async(_log_horizon(self._ops), self._execute)
+            return await driver.run_async(_log_horizon(self._ops), self._execute)
 
     async def close(self) -> None:
         if self._owns_pool:

@@ -14,68 +14,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from importlib import resources
 from typing import Any
 from uuid import UUID, uuid4
 
-from ._operations import Query
-from ._records import Row
-from ._rules import AppendRequest
-from ._sql_common import CommonQueries, PagePlan, log_page, stream_page
-from .errors import SerializationError
-from .types import ReadOptions
+from .._core.operations import Query
+from .._core.paging import CommonQueries, PagePlan, log_page, stream_page
+from .._core.records import ROW_COLUMNS, Row
+from .._core.rules import AppendRequest
+from ..errors import SerializationError
+from ..types import ReadOptions
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
-SCHEMA = """\
--- eventsource schema for SQLite 3.30 or later (with JSON functions). Idempotent.
---
--- The tables, columns, constraints and indexes of schema.sql (PostgreSQL) in SQLite's types:
--- UUIDs and timestamps are TEXT, a timestamp ISO 8601 in UTC with a fixed width
--- (2024-03-01T12:00:00.000000+00:00), so text order is time order. No transaction id:
--- writers take turns (BEGIN IMMEDIATE), so id order is commit order, the global log's order.
-
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,  -- AUTOINCREMENT: a position is never reused
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    aggregate_type TEXT NOT NULL,
-    aggregate_id TEXT NOT NULL,
-    tenant_id TEXT,
-    actor_id TEXT,
-    version INTEGER NOT NULL,
-    "timestamp" TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    event_version INTEGER NOT NULL DEFAULT 1,
-    correlation_id TEXT NOT NULL,
-    causation_id TEXT,
-    metadata TEXT NOT NULL DEFAULT '{}',
-
-    CONSTRAINT events_event_id_key UNIQUE (event_id),
-    CONSTRAINT uq_events_aggregate_version
-        UNIQUE (aggregate_id, aggregate_type, version)
-);
-
--- No idx_events_aggregate: uq_events_aggregate_version's index starts with those columns.
-CREATE INDEX IF NOT EXISTS idx_events_type ON events(aggregate_type, "timestamp");
-CREATE INDEX IF NOT EXISTS idx_events_tenant ON events(tenant_id);
-CREATE INDEX IF NOT EXISTS idx_events_timestamp ON events("timestamp");
-
-CREATE TABLE IF NOT EXISTS event_outbox (
-    id TEXT PRIMARY KEY,
-    event_id TEXT NOT NULL,
-    event_type TEXT NOT NULL,
-    aggregate_id TEXT NOT NULL,
-    aggregate_type TEXT NOT NULL,
-    tenant_id TEXT,
-    event_data TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    status TEXT DEFAULT 'pending',
-    processed_at TEXT
-);
-
-CREATE INDEX IF NOT EXISTS idx_outbox_status ON event_outbox(status, created_at);
-"""
+SCHEMA = resources.files("eventsource.sqlite").joinpath("schema.sql").read_text(encoding="utf-8")
 """The SQLite schema script (`eventsource init --print --url sqlite:///...` shows it)."""
 
 _SCHEMA_PRESENT = (
@@ -83,11 +35,8 @@ _SCHEMA_PRESENT = (
     " WHERE type = 'table' AND name IN ('events', 'event_outbox')"
 )
 
-_COLUMNS = (
-    "id, event_id, event_type, event_version, aggregate_id, aggregate_type, version, tenant_id,"
-    ' actor_id, "timestamp", correlation_id, causation_id, payload, metadata, created_at'
-)
-"""The read row's columns (`_records.ROW_COLUMNS`; a test keeps them the same)."""
+_COLUMNS = ", ".join(f'"{name}"' if name == "timestamp" else name for name in ROW_COLUMNS)
+"""The read row's columns (`records.ROW_COLUMNS`)."""
 
 # Now, in the fixed-width UTC form (SQLite's clock has millisecond precision). Within one
 # statement 'now' does not move, so a batch shares its stored_at, as in PostgreSQL.

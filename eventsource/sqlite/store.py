@@ -18,14 +18,14 @@ import threading
 import time
 from collections.abc import Iterator
 
-from ._operations import Operations, Query
-from ._records import Row
-from ._sql_sqlite import SQLiteQueries, decode_rows
-from ._stores import AsyncSQLEventStore, SyncSQLEventStore
-from ._tracing import Tracer
-from ._translate import translate_sqlite
-from .errors import StoreUnavailableError
-from .events import EventRegistry, default_registry
+from .._core.operations import Operations, Query
+from .._core.records import Row
+from .._core.stores import AsyncSQLEventStore, SyncSQLEventStore
+from .._core.tracing import Tracer
+from .._core.translate import translate_sqlite
+from ..errors import StoreUnavailableError
+from ..events import EventRegistry, default_registry
+from .queries import SQLiteQueries, decode_rows
 
 __all__ = ["SQLiteEventStore", "SyncSQLiteEventStore"]
 

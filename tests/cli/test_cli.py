@@ -152,7 +152,9 @@ def test_init_print_shows_the_sql_without_connecting(folder: Path) -> None:
     assert "AUTOINCREMENT" in sqlite_sql
     assert not (folder / "eventsource.db").exists()
     postgres_sql = ok(folder, "init", "--print", "--url", "postgresql://nobody@127.0.0.1:1/x")
-    packaged = Path(eventsource.__file__).with_name("schema.sql").read_text(encoding="utf-8")
+    packaged = (Path(eventsource.__file__).parent / "postgres" / "schema.sql").read_text(
+        encoding="utf-8"
+    )
     assert postgres_sql == packaged
 
 

@@ -14,8 +14,8 @@ import pytest
 from pg_events import Deposited, registry
 
 from eventsource import ExpectedVersion, ReadOptions, SyncPostgreSQLEventStore
-from eventsource._rules import prepare_append
-from eventsource._sql import PostgresQueries
+from eventsource._core.rules import prepare_append
+from eventsource.postgres.queries import PostgresQueries
 
 WRITERS = 8
 DURATION = 4.0  # seconds of racing

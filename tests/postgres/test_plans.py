@@ -13,9 +13,9 @@ from pg_events import Deposited, registry
 from psycopg import sql
 
 from eventsource import ExpectedVersion, ReadOptions
-from eventsource._operations import Query
-from eventsource._rules import AppendRequest, prepare_append
-from eventsource._sql import PostgresQueries
+from eventsource._core.operations import Query
+from eventsource._core.rules import AppendRequest, prepare_append
+from eventsource.postgres.queries import PostgresQueries
 
 TENANTS = 200
 EVENTS = 40_000

@@ -7,13 +7,13 @@ from pathlib import Path
 import psycopg
 
 import eventsource
-from eventsource._sql import schema_sql
+from eventsource.postgres.queries import schema_sql
 
 TOP_LEVEL = Path(__file__).resolve().parents[2] / "schema.sql"
 
 
 def test_packaged_schema_is_the_top_level_file() -> None:
-    packaged = Path(eventsource.__file__).with_name("schema.sql")
+    packaged = Path(eventsource.__file__).parent / "postgres" / "schema.sql"
     assert packaged.read_bytes() == TOP_LEVEL.read_bytes()
     assert schema_sql() == TOP_LEVEL.read_text(encoding="utf-8")
 

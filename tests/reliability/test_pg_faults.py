@@ -42,8 +42,8 @@ from eventsource import (
     SyncEventStore,
     SyncPostgreSQLEventStore,
 )
-from eventsource._rules import prepare_append
-from eventsource._sql import PostgresQueries
+from eventsource._core.rules import prepare_append
+from eventsource.postgres.queries import PostgresQueries
 
 pytestmark = pytest.mark.postgres
 

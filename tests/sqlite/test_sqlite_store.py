@@ -29,8 +29,8 @@ from eventsource import (
     StoreUnavailableError,
     SyncSQLiteEventStore,
 )
-from eventsource._records import ROW_COLUMNS
-from eventsource._sql_sqlite import _COLUMNS, SCHEMA
+from eventsource._core.records import ROW_COLUMNS
+from eventsource.sqlite.queries import _COLUMNS, SCHEMA
 
 pytestmark = pytest.mark.sqlite
 

@@ -1,4 +1,4 @@
-"""`eventsource._rules`: the store contract's rules that every backend shares."""
+"""`eventsource._core.rules`: the store contract's rules that every backend shares."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from eventsource import (
     ReadOptions,
     register_event,
 )
-from eventsource._rules import (
+from eventsource._core.rules import (
     AppendRequest,
     ExistingEvent,
     check_expected_version,

@@ -1,0 +1,5 @@
+"""The `eventsource` command line: a thin layer over the library's public names."""
+
+from .main import main
+
+__all__ = ["main"]
