@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 from uuid import UUID
 
-from ..errors import EventSourceError, StoreUnavailableError
+from ..errors import StoreUnavailableError
 from ..events import DomainEvent, EventRegistry
 from ..types import (
     AppendResult,
@@ -26,6 +26,7 @@ from ..types import (
 )
 from . import rules
 from .records import Row, decode_event, decode_stored
+from .translate import Conflict
 from .validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid
 
 T = TypeVar("T")
@@ -55,19 +56,6 @@ class Page(NamedTuple, Generic[E]):
     """A page of a read (its rows decoded), handed to the caller while no connection is held."""
 
     events: list[E]
-
-
-class Conflict(EventSourceError):
-    """A unique constraint fired (a racing writer won); the operation decides to go again.
-
-    `on_event_id`: the constraint was the event id's (a retried or duplicate batch), not the
-    stream version's.
-    """
-
-    def __init__(self, constraint: str, *, on_event_id: bool = False) -> None:
-        super().__init__(f"unique constraint {constraint} violated")
-        self.constraint = constraint
-        self.on_event_id = on_event_id
 
 
 Op = Generator[Query, list[Row], T]

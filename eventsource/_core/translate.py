@@ -19,7 +19,20 @@ from ..errors import (
     SerializationError,
     StoreUnavailableError,
 )
-from .operations import Conflict
+
+
+class Conflict(EventSourceError):
+    """A unique constraint fired (a racing writer won); the operation decides to go again.
+
+    `on_event_id`: the constraint was the event id's (a retried or duplicate batch), not the
+    stream version's.
+    """
+
+    def __init__(self, constraint: str, *, on_event_id: bool = False) -> None:
+        super().__init__(f"unique constraint {constraint} violated")
+        self.constraint = constraint
+        self.on_event_id = on_event_id
+
 
 SCHEMA_HINT = (
     "the event store's tables do not exist; create them with store.initialize() "
