@@ -33,15 +33,19 @@ def fill_stream(url: str, events: int) -> str:
 
 
 # Runs in a fresh process: its peak RSS before and after the read is the honest measure
-# (tracemalloc would slow the read several times over).
+# (tracemalloc would slow the read several times over). The peak is VmHWM, this process's
+# own high-water mark: getrusage's ru_maxrss also counts the parent's RSS at the fork, so a
+# large test session would hide the growth.
 READER = """
-import resource, sys
+import sys
 sys.path.insert(0, sys.argv[4])
 from pg_events import registry
 from eventsource import SyncPostgreSQLEventStore
 
 def peak():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    with open("/proc/self/status") as status:
+        line = next(line for line in status if line.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
 
 with SyncPostgreSQLEventStore.from_url(sys.argv[1], event_registry=registry) as store:
     reader = store.read_stream(sys.argv[3]) if sys.argv[2] == "read_stream" else store.read_all()
