@@ -51,7 +51,9 @@ class DomainEvent:
 
     Subclasses are frozen attrs classes, registered under a name with `@register_event`.
     `event_type` is that name (the class name by default); `event_version` is the schema
-    version of the payload, for upcasting.
+    version of the payload, for upcasting. A payload field may have any name but those of
+    the envelope (`ENVELOPE_NAMES`), even a helper's: stores encode and decode events
+    through the codec and never call a method of an event.
     """
 
     event_type: ClassVar[str] = "DomainEvent"
@@ -89,15 +91,6 @@ class DomainEvent:
         """A copy with these metadata keys added (or replaced)."""
         return attrs.evolve(self, metadata={**self.metadata, **metadata})
 
-    def payload(self) -> dict[str, Any]:
-        """The subclass's own fields, JSON-ready (see `_codec` for the exact encoding)."""
-        return codec.unstructure_fields(self, ENVELOPE_FIELDS)
-
-    def metadata_json_ready(self) -> dict[str, Any]:
-        """The metadata, JSON-ready (values tagged with their types)."""
-        result: dict[str, Any] = codec.unstructure_as(self.metadata, Mapping[str, Any])
-        return result
-
     def to_dict(self) -> dict[str, Any]:
         """Every field plus `event_type` and `event_version`, JSON-ready."""
         return {
@@ -120,6 +113,29 @@ class DomainEvent:
 
 
 ENVELOPE_FIELDS: frozenset[str] = frozenset(codec.fields_of(DomainEvent))
+"""The attrs fields of `DomainEvent`: stored in columns of their own, not in the payload."""
+
+ENVELOPE_NAMES: frozenset[str] = ENVELOPE_FIELDS | {"event_type", "event_version"}
+"""Names no payload field may take: the envelope fields and the class-level type and version."""
+
+
+def _check_payload_names(cls: type[DomainEvent]) -> None:
+    """TypeError if `cls` (or a base between it and DomainEvent) redefines an envelope name
+    as a field: its value would shadow the envelope's, and the event could not be stored."""
+    for klass in cls.__mro__:
+        if klass is DomainEvent:
+            return
+        for field in klass.__dict__.get("__attrs_attrs__", ()):
+            if field.inherited or field.name not in ENVELOPE_NAMES:
+                continue
+            hint = {
+                "event_type": "name the type with @register_event(event_type=...)",
+                "event_version": "set it as a class attribute without a type (event_version = 2)",
+            }.get(field.name, "rename the payload field")
+            raise TypeError(
+                f"{klass.__qualname__} defines a field {field.name!r}, a name DomainEvent "
+                f"reserves for its envelope: {hint}"
+            )
 
 
 class EventRegistry:
@@ -139,6 +155,7 @@ class EventRegistry:
                 f"{cls.__qualname__} is not an attrs class of its own: decorate it with "
                 "@attrs.frozen(kw_only=True), below @register_event"
             )
+        _check_payload_names(cls)
         name = cls.event_type if event_type is None else event_type
         if not isinstance(name, str) or not name or len(name) > 255 or "\x00" in name:
             raise ValueError(

@@ -2,12 +2,19 @@
 
     EVENTSOURCE_URL=postgresql://localhost/bank flask --app examples/flask_app.py run
 
-POST /accounts/<id>/deposits {"amount": "10.00", "expected_version": 1} appends a deposit;
-a stale `expected_version` answers 409 with the current version, so the client reloads.
+Flask finds `create_app` and calls it without arguments: the app then opens its own store
+from `EVENTSOURCE_URL` (creating the schema if needed) and closes it when the process exits.
+Tests pass a store of their own instead.
+
+POST /accounts/<id> {"owner": "ada"} opens an account; GET /accounts/<id> shows its balance
+and version; POST /accounts/<id>/deposits {"amount": "10.00", "expected_version": 1} appends
+a deposit. A stale `expected_version` answers 409 with the current version, so the client
+reloads.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 from decimal import Decimal, InvalidOperation
 from uuid import UUID
@@ -26,8 +33,12 @@ from eventsource import (
 ACCOUNT = "Account"
 
 
-def create_app(store: SyncEventStore) -> Flask:
+def create_app(store: SyncEventStore | None = None) -> Flask:
+    """The app, on `store`; without one, on a store opened from `EVENTSOURCE_URL`."""
+    if store is None:
+        store = open_store()
     app = Flask(__name__)
+    app.extensions["eventsource"] = store
 
     @app.post("/accounts/<uuid:account_id>")
     def open_account(account_id: UUID) -> ResponseReturnValue:
@@ -62,8 +73,15 @@ def create_app(store: SyncEventStore) -> Flask:
     return app
 
 
-def main() -> Flask:
-    """The app for `flask --app examples/flask_app.py run`."""
-    store = SyncPostgreSQLEventStore.from_url(os.environ["EVENTSOURCE_URL"])
+def open_store() -> SyncEventStore:
+    """The store at `EVENTSOURCE_URL`, its schema created, closed when the process exits."""
+    url = os.environ.get("EVENTSOURCE_URL")
+    if not url:
+        raise RuntimeError(
+            "set EVENTSOURCE_URL to a PostgreSQL URL, e.g. "
+            "EVENTSOURCE_URL=postgresql://localhost/bank flask --app examples/flask_app.py run"
+        )
+    store = SyncPostgreSQLEventStore.from_url(url)
+    atexit.register(store.close)
     store.initialize()
-    return create_app(store)
+    return store

@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
 
 from eventsource import PostgreSQLEventStore, SyncPostgreSQLEventStore
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
 import asyncio_app  # noqa: E402
@@ -56,6 +65,84 @@ def test_flask_app(pg_url: str) -> None:
         assert client.post(f"/accounts/{account}/deposits", json={}).status_code == 400
         assert client.get(f"/accounts/{account}").json == {"balance": "10.50", "version": 2}
         assert client.get(f"/accounts/{uuid4()}").status_code == 404
+
+
+def test_flask_app_without_a_url_says_what_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EVENTSOURCE_URL", raising=False)
+    with pytest.raises(RuntimeError, match="set EVENTSOURCE_URL"):
+        flask_app.create_app()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _http(method: str, url: str, body: dict[str, str | int] | None = None) -> tuple[int, Any]:
+    """(status, JSON body) of one real HTTP request."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": "application/json"}
+    call = urllib.request.Request(url, data=data, method=method, headers=headers)
+    try:
+        with urllib.request.urlopen(call, timeout=10) as response:
+            return response.status, json.load(response)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.load(error)
+
+
+@pytest.fixture
+def flask_server(pg_url: str, tmp_path: Path) -> Iterator[str]:
+    """The README's command, `flask --app examples/flask_app.py run`, serving; its base URL.
+
+    Stopped with Ctrl-C (SIGINT), as a user stops it: it must exit at once and cleanly,
+    its store closed by the app.
+    """
+    port = _free_port()
+    log = tmp_path / "flask.log"
+    flask = Path(sys.executable).parent / "flask"
+    command = [str(flask), "--app", "examples/flask_app.py", "run", "--port", str(port)]
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env={**os.environ, "EVENTSOURCE_URL": pg_url},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert server.poll() is None, f"flask exited:\n{log.read_text()}"
+            assert time.monotonic() < deadline, f"flask never answered:\n{log.read_text()}"
+            try:
+                _http("GET", f"{base}/accounts/{uuid4()}")
+                break
+            except OSError:  # not listening yet
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.send_signal(signal.SIGINT)
+        try:
+            returncode = server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+            raise
+    assert returncode == 0, log.read_text()
+
+
+def test_flask_app_by_its_documented_command(flask_server: str) -> None:
+    account = f"{flask_server}/accounts/{uuid4()}"
+    assert _http("POST", account, {"owner": "ada"}) == (201, {"version": 1})
+    deposit = {"amount": "10.50", "expected_version": 1}
+    assert _http("POST", f"{account}/deposits", deposit) == (201, {"version": 2})
+    stale = _http("POST", f"{account}/deposits", deposit)
+    assert stale == (409, {"error": "stale version", "version": 2})
+    assert _http("GET", account) == (200, {"balance": "10.50", "version": 2})
 
 
 def test_cron_projection_resumes_from_its_checkpoint(pg_url: str, tmp_path: Path) -> None:

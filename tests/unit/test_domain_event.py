@@ -46,6 +46,16 @@ class OrderShipped(DomainEvent):
     carrier: str
 
 
+@register_event(registry=REGISTRY)
+@attrs.frozen(kw_only=True)
+class Shadowing(DomainEvent):
+    """Payload fields named like the helpers and like storage: names an application may pick."""
+
+    payload: dict[str, int]
+    data: str
+    to_dict: str = ""
+
+
 def _placed(**fields: Any) -> OrderPlaced:
     values: dict[str, Any] = {
         "aggregate_id": uuid4(),
@@ -240,3 +250,11 @@ def test_domain_event_from_dict_uses_the_default_registry(
 ) -> None:
     event = DefaultOnly(aggregate_id=uuid4(), note="x")
     assert DomainEvent.from_dict(event.to_dict()) == event
+
+
+def test_payload_fields_may_shadow_helpers_and_storage_names() -> None:
+    event = Shadowing(aggregate_id=uuid4(), payload={"a": 1}, data="d", to_dict="t")
+    data = DomainEvent.to_dict(event)
+    assert (data["payload"], data["data"], data["to_dict"]) == ({"a": 1}, "d", "t")
+    assert DomainEvent.from_dict(data, registry=REGISTRY) == event
+    assert Shadowing.from_dict(data) == event

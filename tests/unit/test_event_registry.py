@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from uuid import uuid4
 
 import attrs
 import pytest
@@ -173,6 +174,51 @@ def test_subclass_without_its_own_attrs_decorator_is_refused(registry: EventRegi
     plain = type("Plain", (base,), {})
     with pytest.raises(TypeError, match="attrs"):
         registry.register(plain)
+
+
+ENVELOPE = (
+    "event_id", "occurred_at", "aggregate_id", "aggregate_type", "aggregate_version",
+    "tenant_id", "actor_id", "correlation_id", "causation_id", "metadata",
+    "event_type", "event_version",
+)  # fmt: skip
+"""DomainEvent's fields and its class-level type and version (DESIGN section 2)."""
+
+
+def _with_field(name: str) -> type[DomainEvent]:
+    """An event class defining a str field `name`."""
+    fields = {name: attrs.field(type=str, default="x")}
+    return attrs.make_class("Shadowing", fields, bases=(DomainEvent,), frozen=True, kw_only=True)
+
+
+@pytest.mark.parametrize("name", ENVELOPE)
+def test_a_field_with_an_envelope_name_is_refused(registry: EventRegistry, name: str) -> None:
+    with pytest.raises(TypeError, match=f"Shadowing defines a field '{name}'.*envelope"):
+        registry.register(_with_field(name))
+    assert registry.list_types() == []
+
+
+@pytest.mark.parametrize("name", ["aggregate_type", "event_version"])
+def test_an_envelope_field_redefined_in_a_base_is_refused(
+    registry: EventRegistry, name: str
+) -> None:
+    fields = {"note": attrs.field(type=str, default="")}
+    base = _with_field(name)
+    child = attrs.make_class("Child", fields, bases=(base,), frozen=True, kw_only=True)
+    with pytest.raises(TypeError, match=f"Shadowing defines a field '{name}'"):
+        register_event(child, registry=registry)
+    assert child not in registry
+
+
+def test_type_and_version_set_as_class_attributes_register(registry: EventRegistry) -> None:
+    @register_event(registry=registry)
+    @attrs.frozen(kw_only=True)
+    class Versioned(DomainEvent):
+        event_type = "unit.versioned"
+        event_version = 3
+        note: str = ""
+
+    assert registry.get("unit.versioned") is Versioned
+    assert Versioned(aggregate_id=uuid4()).event_version == 3
 
 
 def test_empty_name_is_value_error(registry: EventRegistry) -> None:
