@@ -13,7 +13,7 @@ from typing import Self
 from uuid import UUID
 
 from .events import DomainEvent
-from .types import AppendResult, EventStream, ReadOptions, StoredEvent
+from .types import AppendResult, EventStream, ReadOptions, StoredEvent, StoreStats, StreamInfo
 
 __all__ = ["EventStore", "SyncEventStore"]
 
@@ -74,12 +74,24 @@ class SyncEventStore(ABC):
         """The global position of the last event of the log (0 when empty)."""
 
     @abstractmethod
+    def list_streams(self, limit: int = 100) -> list[StreamInfo]:
+        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
+
+    @abstractmethod
+    def get_stats(self) -> StoreStats:
+        """Event counts by type and by tenant, the stream count and the head position."""
+
+    @abstractmethod
     def initialize(self) -> None:
         """Create the schema if it is missing (idempotent)."""
 
     @abstractmethod
     def close(self) -> None:
-        """Release what the store owns. Safe to call twice."""
+        """Release what the store owns. Safe to call twice.
+
+        Afterwards every method raises `StoreUnavailableError`: a closed store is not
+        reopened (make a new one).
+        """
 
     def __enter__(self) -> Self:
         return self
@@ -149,12 +161,24 @@ class EventStore(ABC):
         """The global position of the last event of the log (0 when empty)."""
 
     @abstractmethod
+    async def list_streams(self, limit: int = 100) -> list[StreamInfo]:
+        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
+
+    @abstractmethod
+    async def get_stats(self) -> StoreStats:
+        """Event counts by type and by tenant, the stream count and the head position."""
+
+    @abstractmethod
     async def initialize(self) -> None:
         """Create the schema if it is missing (idempotent)."""
 
     @abstractmethod
     async def close(self) -> None:
-        """Release what the store owns. Safe to call twice."""
+        """Release what the store owns. Safe to call twice.
+
+        Afterwards every method raises `StoreUnavailableError`: a closed store is not
+        reopened (make a new one).
+        """
 
     async def __aenter__(self) -> Self:
         return self

@@ -39,6 +39,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -362,3 +363,32 @@ def pg_url(_pg_schema: str) -> str:
     with psycopg.connect(_pg_schema, autocommit=True) as conn:
         conn.execute("TRUNCATE events, event_outbox RESTART IDENTITY")
     return _pg_schema
+
+
+_SPANS: list[Any] = []  # the one exporter of the session, once made
+
+
+@pytest.fixture
+def spans() -> Iterator[Any]:
+    """The spans finished during this test (an `InMemorySpanExporter`).
+
+    OpenTelemetry's tracer provider is global and can be set once per process, so the
+    exporter is added to the SDK provider once, whichever test asks first.
+    """
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    if not _SPANS:
+        provider = trace.get_tracer_provider()
+        if not isinstance(provider, TracerProvider):
+            provider = TracerProvider()
+            trace.set_tracer_provider(provider)
+        exporter = InMemorySpanExporter()
+        provider.add_span_processor(SimpleSpanProcessor(exporter))
+        _SPANS.append(exporter)
+    exporter = _SPANS[0]
+    exporter.clear()
+    yield exporter
+    exporter.clear()

@@ -1,9 +1,10 @@
-"""Run the operations of `_operations.py`: the only code that hands their queries over.
+"""Run the operations of `operations.py`: the only code that hands their queries over.
 
 An executor runs one `Query` and returns its rows, raising our errors (translated in
-`_translate.py`). `run` / `run_async` drive an operation to its result, throwing a failed
-query's error into it (an append retries on a `Conflict`); `pages` / `pages_async` drive a
-read and hand out its pages, running nothing while the caller holds one.
+`translate.py`). `run` / `run_async` drive an operation to its result, throwing a failed
+query's error into it (an append answers a `Conflict`); `pages` / `pages_async` drive a
+read and hand out its pages, running nothing while the caller holds one. A `Conflict` the
+operation did not answer leaves as the public error `translate.unhandled` makes of it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TypeVar
 
 from .operations import Op, Page, Query, ReadOp
 from .records import Row
+from .translate import Conflict, unhandled
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -29,6 +31,8 @@ def run(op: Op[T], execute: Execute) -> T:
             query = op.throw(error) if error is not None else op.send(rows)  # type: ignore[arg-type]
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except Conflict as conflict:
+            raise unhandled(conflict) from conflict.__cause__
         try:
             rows, error = execute(query), None
         except Exception as exc:
@@ -43,6 +47,8 @@ async def run_async(op: Op[T], execute: ExecuteAsync) -> T:
             query = op.throw(error) if error is not None else op.send(rows)  # type: ignore[arg-type]
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except Conflict as conflict:
+            raise unhandled(conflict) from conflict.__cause__
         try:
             rows, error = await execute(query), None
         except Exception as exc:
@@ -56,7 +62,10 @@ def pages(op: ReadOp[E], execute: Execute) -> Iterator[list[E]]:
             rows = None
             yield step.events
         else:
-            rows = execute(step)
+            try:
+                rows = execute(step)
+            except Conflict as conflict:
+                raise unhandled(conflict) from conflict.__cause__
 
 
 async def pages_async(op: ReadOp[E], execute: ExecuteAsync) -> AsyncIterator[list[E]]:
@@ -66,7 +75,10 @@ async def pages_async(op: ReadOp[E], execute: ExecuteAsync) -> AsyncIterator[lis
             rows = None
             yield step.events
         else:
-            rows = await execute(step)
+            try:
+                rows = await execute(step)
+            except Conflict as conflict:
+                raise unhandled(conflict) from conflict.__cause__
 
 
 def _resumed(op: ReadOp[E], rows: list[Row] | None) -> Iterator[Query | Page[E]]:

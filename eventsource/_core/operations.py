@@ -122,7 +122,7 @@ class Queries(Protocol):
         """Rows `(event_type, count)`."""
 
     def count_by_tenant(self) -> Query:
-        """Rows `(tenant_id, count)`; the tenant is NULL for events without one."""
+        """Rows `(tenant_id, count)`, the tenant as text; NULL for events without one."""
 
     def count_streams(self) -> Query:
         """One row: the number of streams."""

@@ -100,7 +100,11 @@ class NewEvent(NamedTuple):
         )
 
     def row(self, global_position: int, version: int, stored_at: datetime) -> tuple[Any, ...]:
-        """The read row this event becomes once stored (used by the in-memory store)."""
+        """The read row this event becomes once stored (the in-memory store keeps these).
+
+        The tenant is text, as the SQL backends store and return it.
+        """
+        tenant_id = self.tenant_id
         return (
             global_position,
             self.event_id,
@@ -109,7 +113,7 @@ class NewEvent(NamedTuple):
             self.aggregate_id,
             self.aggregate_type,
             version,
-            self.tenant_id,
+            None if tenant_id is None else str(tenant_id),
             self.actor_id,
             self.occurred_at,
             self.correlation_id,

@@ -1,9 +1,14 @@
-"""The public methods of the SQL stores, once for sync and once for async.
+"""The store bases: the public methods of every store, once for sync and once for async.
 
-A SQL store is an `Operations` (the dialect's queries and the registry), an executor (runs a
-query on the backend's connection) and a tracer. `SyncSQLEventStore` and `AsyncSQLEventStore`
-turn each public call into an operation and drive it; the backends only supply the executor,
-the schema and their own life cycle.
+A store is an `Operations` (its dialect's queries and the registry), an executor (runs one
+query on the backend: a connection, a file, the in-memory tables) and a tracer.
+`SyncStoreBase` and `AsyncStoreBase` turn each public call into an operation and drive it,
+and close the store; a backend supplies the executor, the schema and `_release`.
+
+Closed stores: `close()` marks the store closed, swaps its executor for one that refuses
+every query (so an open store pays nothing for the check) and calls the backend's
+`_release()`. After that every method raises `StoreUnavailableError`; `close()` again does
+nothing. A closed store is not reopened: make a new one.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from uuid import UUID
 
+from ..errors import StoreUnavailableError
 from ..events import DomainEvent
 from ..interface import EventStore, SyncEventStore
 from ..types import AppendResult, EventStream, ReadOptions, StoredEvent, StoreStats, StreamInfo
@@ -21,16 +27,44 @@ from .operations import Operations, Query
 from .records import Row
 from .tracing import Tracer
 
+__all__ = ["AsyncStoreBase", "SyncStoreBase", "closed_error"]
 
-class SyncSQLEventStore(SyncEventStore):
-    """A synchronous store over a SQL backend: subclasses provide `_execute`."""
+
+def closed_error(store: object) -> StoreUnavailableError:
+    """What every call on a closed store raises."""
+    return StoreUnavailableError(
+        f"this {type(store).__name__} is closed; a closed store is not reopened: make a new one"
+    )
+
+
+class SyncStoreBase(SyncEventStore):
+    """A synchronous store: operations driven on the backend's executor.
+
+    A backend sets `_ops` and `_tracer`, implements `_execute` and, when it owns anything
+    (a pool, connections), `_release`. It does not override `close`.
+    """
 
     _ops: Operations
     _tracer: Tracer
+    _closed = False
 
     @abstractmethod
     def _execute(self, query: Query) -> list[Row]:
         """Run one query and return its rows, raising eventsource errors."""
+
+    def _release(self) -> None:
+        """Free what the store owns (called once, by the first `close()`)."""
+
+    def close(self) -> None:
+        """Release what the store owns; every later call raises StoreUnavailableError."""
+        if self._closed:
+            return
+        self._closed = True
+        self._execute = self._refuse  # type: ignore[method-assign]  # the closed state
+        self._release()
+
+    def _refuse(self, query: Query) -> list[Row]:
+        raise closed_error(self)
 
     def append_events(
         self,
@@ -99,12 +133,10 @@ class SyncSQLEventStore(SyncEventStore):
             driver.run(self._ops.initialize(), self._execute)
 
     def list_streams(self, limit: int = 100) -> list[StreamInfo]:
-        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
         with self._tracer.span("list_streams"):
             return driver.run(self._ops.list_streams(limit), self._execute)
 
     def get_stats(self) -> StoreStats:
-        """Event counts by type and by tenant, the stream count and the head position."""
         with self._tracer.span("get_stats"):
             return driver.run(self._ops.get_stats(), self._execute)
 
@@ -116,15 +148,30 @@ class SyncSQLEventStore(SyncEventStore):
         return execute
 
 
-class AsyncSQLEventStore(EventStore):
-    """The asyncio twin of `SyncSQLEventStore`: subclasses provide an awaitable `_execute`."""
+class AsyncStoreBase(EventStore):
+    """The asyncio twin of `SyncStoreBase`: `_execute` and `_release` are awaitable."""
 
     _ops: Operations
     _tracer: Tracer
+    _closed = False
 
     @abstractmethod
     async def _execute(self, query: Query) -> list[Row]:
         """Run one query and return its rows, raising eventsource errors."""
+
+    async def _release(self) -> None:
+        """Free what the store owns (called once, by the first `close()`)."""
+
+    async def close(self) -> None:
+        """Release what the store owns; every later call raises StoreUnavailableError."""
+        if self._closed:
+            return
+        self._closed = True
+        self._execute = self._refuse  # type: ignore[method-assign]  # the closed state
+        await self._release()
+
+    async def _refuse(self, query: Query) -> list[Row]:
+        raise closed_error(self)
 
     async def append_events(
         self,
@@ -195,12 +242,10 @@ class AsyncSQLEventStore(EventStore):
             await driver.run_async(self._ops.initialize(), self._execute)
 
     async def list_streams(self, limit: int = 100) -> list[StreamInfo]:
-        """The first `limit` streams, oldest first (an admin helper, used by the CLI)."""
         with self._tracer.span("list_streams"):
             return await driver.run_async(self._ops.list_streams(limit), self._execute)
 
     async def get_stats(self) -> StoreStats:
-        """Event counts by type and by tenant, the stream count and the head position."""
         with self._tracer.span("get_stats"):
             return await driver.run_async(self._ops.get_stats(), self._execute)
 

@@ -11,9 +11,9 @@ from uuid import UUID, uuid4
 
 import attrs
 
-from .._core.stores import SyncSQLEventStore
 from ..errors import OptimisticLockError
 from ..events import DomainEvent, EventRegistry, register_event
+from ..interface import SyncEventStore
 from ..types import AppendResult, ReadOptions
 
 REGISTRY = EventRegistry()
@@ -70,8 +70,17 @@ def _result(result: AppendResult) -> str:
     return f"-> version {result.new_version}, global position {result.global_position}"
 
 
-def run(store: SyncSQLEventStore, where: str, say: Callable[[str], None] = print) -> None:
-    """Walk through an order workflow on `store` (whose registry is `REGISTRY`)."""
+def run(
+    store: SyncEventStore,
+    where: str,
+    say: Callable[[str], None] = print,
+    *,
+    command: str = "eventsource",
+) -> None:
+    """Walk through an order workflow on `store` (whose registry is `REGISTRY`).
+
+    `command` is how the user ran the CLI: the closing suggestions spell it that way.
+    """
     store.initialize()
     start = store.get_global_position()
     ada_order, grace_order = uuid4(), uuid4()
@@ -152,9 +161,12 @@ def run(store: SyncSQLEventStore, where: str, say: Callable[[str], None] = print
         f"Summary: {len(log)} events appended to 2 streams, 1 conflict caught and retried. "
         f"The store holds {stats.event_count} events in {stats.stream_count} streams."
     )
-    say("Next, try: eventsource streams | eventsource read STREAM_ID | eventsource stats")
-    say("           eventsource tail --follow (then run the demo again in another terminal)")
+    say("Next, try:")
+    say(f"  {command} streams")
+    say(f"  {command} read {ada_order}:{ORDER}")
+    say(f"  {command} stats")
+    say(f"  {command} tail --follow    (then run the demo again in another terminal)")
 
 
-def _append(store: SyncSQLEventStore, event: DomainEvent, expected_version: int) -> AppendResult:
+def _append(store: SyncEventStore, event: DomainEvent, expected_version: int) -> AppendResult:
     return store.append_events(event.aggregate_id, ORDER, [event], expected_version)

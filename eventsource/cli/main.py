@@ -7,20 +7,25 @@
 `--url` (or `EVENTSOURCE_URL`) picks the store: `sqlite:///relative.db`,
 `sqlite:////absolute/path.db` or `postgresql://user@host/db`. Tables by default, `--json`
 for scripts. Events are shown as stored, so no event class is needed to read them.
+Exit status: 0; 1 after an error (one line on stderr); 2 for bad arguments; 130 after Ctrl-C
+and 143 after SIGTERM (128 + the signal, as shells report it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import os
 import re
+import shlex
 import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC
 from pathlib import Path
 from types import FrameType
@@ -29,14 +34,11 @@ from typing import Any, NoReturn
 import attrs
 import psycopg
 
-from .._core.raw import RawEvent, read_all_raw, read_stream_raw
-from .._core.stores import SyncSQLEventStore
+from .. import __version__, postgres, sqlite
 from ..errors import EventSourceError, StoreUnavailableError
 from ..events import EventRegistry
-from ..postgres.queries import schema_sql
-from ..postgres.store import SyncPostgreSQLEventStore
-from ..sqlite.queries import SCHEMA as SQLITE_SCHEMA
-from ..sqlite.store import SyncSQLiteEventStore
+from ..interface import SyncEventStore
+from ..raw import RawEvent, read_all_raw, read_stream_raw
 from ..types import ReadDirection, ReadOptions
 from . import demo
 
@@ -73,22 +75,36 @@ class Target:
 
     def open(
         self, *, create: bool, timeout: float, registry: EventRegistry | None = None
-    ) -> SyncSQLEventStore:
-        """The store; a missing SQLite file is an error unless `create`."""
+    ) -> SyncEventStore:
+        """The store; a missing SQLite file is an error unless `create`.
+
+        A PostgreSQL store is returned once the server accepts a connection: a permanent
+        refusal (no such database or role) fails at once, transient trouble after `timeout`.
+        """
         if self.backend == "sqlite":
             if not create and not Path(self.location).exists():
                 raise UsageError(
                     f"no event store at {self.location} (create one with `eventsource init` "
                     "or try `eventsource demo`)"
                 )
-            return SyncSQLiteEventStore(self.location, event_registry=registry)
+            return sqlite.SyncSQLiteEventStore(self.location, event_registry=registry)
         try:
-            return SyncPostgreSQLEventStore.from_url(
+            store = postgres.SyncPostgreSQLEventStore.from_url(
                 self.location, event_registry=registry, timeout=timeout, min_size=1
             )
         except psycopg.ProgrammingError as exc:  # from_url's check of a malformed conninfo
             detail = str(exc).replace(self.location, self.shown)  # no password on screen
             raise UsageError(f"malformed PostgreSQL URL {self.shown!r}: {detail}") from exc
+        try:
+            store.open(wait=True, timeout=timeout)
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def schema_sql(self) -> str:
+        """The schema script `init` runs on this backend."""
+        return sqlite.schema_sql() if self.backend == "sqlite" else postgres.schema_sql()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,9 +123,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--timeout",
-        type=float,
+        type=_seconds,
         default=argparse.SUPPRESS,
-        help="seconds to wait for a PostgreSQL connection (default: 5)",
+        help="seconds to wait for PostgreSQL to accept a connection (default: 5); a missing "
+        "database or role, or a wrong password, fails at once",
     )
     json_option = _Parser(add_help=False)
     json_option.add_argument(
@@ -121,6 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Try, create and inspect eventsource event stores.",
         parents=[common],
     )
+    parser.add_argument("--version", action="version", version=f"eventsource {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo_command = commands.add_parser(
@@ -142,7 +160,15 @@ def build_parser() -> argparse.ArgumentParser:
         "read", parents=[common, json_option], help="show the events of a stream"
     )
     read.add_argument("stream_id", metavar="STREAM_ID", help="'<uuid>:<type>', or '<uuid>'")
-    read.add_argument("--from", dest="from_version", type=_natural, default=0, metavar="VERSION")
+    read.add_argument(
+        "--from",
+        dest="from_version",
+        type=_natural,
+        default=0,
+        metavar="VERSION",
+        help="exclusive: the events after this stream version; with --backward, the events "
+        "before it (default 0: from the start, or with --backward from the end)",
+    )
     read.add_argument("--limit", type=_natural, default=None, help="at most N events")
     read.add_argument("--backward", action="store_true", help="newest first")
     read.set_defaults(run=_read_command)
@@ -156,11 +182,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_natural,
         default=None,
         metavar="POSITION",
-        help="every event after this global position (default: the last --lines)",
+        help="exclusive: every event after this global position (default: the last --lines)",
     )
-    tail.add_argument("-n", "--lines", type=_natural, default=10, help="default 10")
+    tail.add_argument(
+        "-n", "--lines", type=_natural, default=10, help="without --from: the last N (default 10)"
+    )
     tail.add_argument("-f", "--follow", action="store_true", help="keep printing new events")
-    tail.add_argument("--interval", type=float, default=0.5, help="seconds between polls")
+    tail.add_argument(
+        "--interval",
+        type=_seconds,
+        default=0.5,
+        help="with --follow: seconds between polls (default 0.5)",
+    )
     tail.set_defaults(run=_tail_command)
 
     stats = commands.add_parser(
@@ -180,29 +213,40 @@ def _natural(text: str) -> int:
 _natural.__name__ = "non-negative integer"  # argparse names the type in its message
 
 
+def _seconds(text: str) -> float:
+    """A duration for argparse: positive and finite (no NaN)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     url = getattr(args, "url", None) or os.environ.get("EVENTSOURCE_URL") or DEFAULT_URL
-    pool_errors = _PoolErrors()
-    pool_errors.install()
-    try:
-        status: int = args.run(args, Target.parse(url), getattr(args, "timeout", 5.0))
-        sys.stdout.flush()
-        return status
-    except (EventSourceError, UsageError, ValueError) as exc:
-        message = " ".join(str(exc).split())
-        if isinstance(exc, StoreUnavailableError) and pool_errors.last:
-            message += f" (last error: {pool_errors.last})"
-        print(f"eventsource: error: {message}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    except BrokenPipeError:  # e.g. `eventsource read ... | head`
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    finally:
-        pool_errors.uninstall()
+    with _PoolErrors() as pool_errors, _stop_on_sigterm():
+        try:
+            status: int = args.run(args, Target.parse(url), getattr(args, "timeout", 5.0))
+            sys.stdout.flush()
+            return status
+        except (EventSourceError, UsageError, ValueError) as exc:
+            message = " ".join(str(exc).split())
+            last = pool_errors.last
+            if isinstance(exc, StoreUnavailableError) and last and last not in message:
+                message += f" (last error: {last})"
+            print(f"eventsource: error: {message}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:  # Ctrl-C: the shells' convention, 128 + the signal
+            return 128 + signal.SIGINT
+        except _Terminated:
+            return 128 + signal.SIGTERM
+        except BrokenPipeError:  # e.g. `eventsource read ... | head`
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return 0
 
 
 class _PoolErrors(logging.Handler):
@@ -216,28 +260,73 @@ class _PoolErrors(logging.Handler):
         args = record.args if isinstance(record.args, tuple) else ()
         self.last = " ".join(str(args[-1] if args else record.getMessage()).split())
 
-    def install(self) -> None:
+    def __enter__(self) -> _PoolErrors:
         self.setLevel(logging.WARNING)
         self._logger.addHandler(self)
         self._propagate, self._logger.propagate = self._logger.propagate, False
+        return self
 
-    def uninstall(self) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self._logger.removeHandler(self)
         self._logger.propagate = self._propagate
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived: unwind as after Ctrl-C (closing the store) and exit quietly.
+
+    A BaseException, as KeyboardInterrupt is, so no `except Exception` on the way catches it.
+    """
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
+@contextlib.contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _invoked_as() -> str:
+    """The command as the user ran it, so that the commands we suggest can be pasted back."""
+    main_module = sys.modules.get("__main__")
+    if getattr(getattr(main_module, "__spec__", None), "name", None) == "eventsource.__main__":
+        return f"{_as_typed(sys.executable or 'python')} -m eventsource"
+    return _as_typed(sys.argv[0]) if sys.argv and sys.argv[0] else "eventsource"
+
+
+def _as_typed(path: str) -> str:
+    """The bare name when PATH finds this very file under it, else the path (quoted).
+
+    Paths are compared, not files: a venv's `python` links to the system's, but only the
+    venv's path runs with the venv's packages.
+    """
+    name = os.path.basename(path)
+    found = shutil.which(name)
+    if found and os.path.abspath(found) == os.path.abspath(path):
+        return name
+    return shlex.quote(path if os.path.dirname(path) else os.path.join(os.curdir, path))
 
 
 # -- commands ------------------------------------------------------------------------------
 
 
 def _demo_command(args: argparse.Namespace, target: Target, timeout: float) -> int:
+    command = _invoked_as()
+    if hasattr(args, "url"):  # named on the command line: the suggested commands need it too
+        command += f" --url {shlex.quote(target.shown)}"
     with target.open(create=True, timeout=timeout, registry=demo.REGISTRY) as store:
-        demo.run(store, target.shown)
+        demo.run(store, target.shown, command=command)
     return 0
 
 
 def _init_command(args: argparse.Namespace, target: Target, timeout: float) -> int:
     if args.print:
-        sys.stdout.write(SQLITE_SCHEMA if target.backend == "sqlite" else schema_sql())
+        sys.stdout.write(target.schema_sql())
         return 0
     with target.open(create=True, timeout=timeout) as store:
         store.initialize()
@@ -274,28 +363,24 @@ def _read_command(args: argparse.Namespace, target: Target, timeout: float) -> i
 
 
 def _tail_command(args: argparse.Namespace, target: Target, timeout: float) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # stop like Ctrl-C: cleanly
     show = _EventPrinter(as_json=args.json, with_stream=True)
-    try:
-        with target.open(create=False, timeout=timeout) as store:
-            if args.from_position is not None:
-                last = args.from_position
-            else:  # like tail: the last few events first
-                newest = ReadOptions(direction=ReadDirection.BACKWARD, limit=args.lines)
-                recent = list(read_all_raw(store, newest))[::-1]
-                for event in recent:
-                    show(event)
-                last = recent[-1].global_position if recent else store.get_global_position()
-            while True:
-                for event in read_all_raw(store, ReadOptions(from_position=last)):
-                    show(event)
-                    last = event.global_position
-                sys.stdout.flush()
-                if not args.follow:
-                    return 0
-                time.sleep(args.interval)
-    except KeyboardInterrupt:
-        return 0
+    with target.open(create=False, timeout=timeout) as store:
+        if args.from_position is not None:
+            last = args.from_position
+        else:  # like tail: the last few events first
+            newest = ReadOptions(direction=ReadDirection.BACKWARD, limit=args.lines)
+            recent = list(read_all_raw(store, newest))[::-1]
+            for event in recent:
+                show(event)
+            last = recent[-1].global_position if recent else store.get_global_position()
+        while True:  # --follow ends with Ctrl-C or SIGTERM (see `main`)
+            for event in read_all_raw(store, ReadOptions(from_position=last)):
+                show(event)
+                last = event.global_position
+            sys.stdout.flush()
+            if not args.follow:
+                return 0
+            time.sleep(args.interval)
 
 
 def _stats_command(args: argparse.Namespace, target: Target, timeout: float) -> int:
@@ -333,10 +418,6 @@ def _stats_command(args: argparse.Namespace, target: Target, timeout: float) -> 
     ]
     _print_table(("TENANT", "COUNT"), by_tenant or [("(none)", "0")], numeric=(1,))
     return 0
-
-
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt
 
 
 # -- output --------------------------------------------------------------------------------

@@ -1,13 +1,24 @@
 """PostgreSQL stores on psycopg 3 pools: `SyncPostgreSQLEventStore` and `PostgreSQLEventStore`.
 
-Both run the same operations (`_operations.py`) with the same queries (`_sql.py`); only the
-executor differs. Each query runs in autocommit on a connection borrowed from the pool for
-that query alone, so an append is one statement, one transaction, one round trip, and no
-connection is held while a reader's caller works on a page.
+Both run the same operations (`_core/operations.py`) with the same queries (`queries.py`);
+only the executor differs. Each query runs in autocommit on a connection borrowed from the
+pool for that query alone, so an append is one statement, one transaction, one round trip,
+and no connection is held while a reader's caller works on a page.
+
+Life cycle: a store given a pool never opens or closes it; `from_url` makes a pool the store
+owns, opens it (the async store: on first use) and closes it on `close()`. `open(wait=True)`
+returns once the server accepts a connection and fails at once when it refuses one for good.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import inspect
+import itertools
+import math
+import time
+import warnings
 from datetime import timedelta
 from typing import Any, ClassVar, Self
 
@@ -20,16 +31,21 @@ from psycopg.rows import tuple_row
 from .._core import driver
 from .._core.operations import Op, Operations, Query
 from .._core.records import Row
-from .._core.stores import AsyncSQLEventStore, SyncSQLEventStore
+from .._core.stores import AsyncStoreBase, SyncStoreBase, closed_error
 from .._core.tracing import Tracer
-from .._core.translate import translate_psycopg
+from .._core.translate import (
+    PSYCOPG_ERRORS,
+    StaleConnection,
+    is_stale,
+    not_accepting,
+    refused,
+    translate_psycopg,
+)
+from ..errors import StoreUnavailableError
 from ..events import EventRegistry, default_registry
 from .queries import PostgresQueries
 
 __all__ = ["LogHorizon", "PostgreSQLEventStore", "SyncPostgreSQLEventStore"]
-
-_ERRORS = (psycopg.Error, psycopg_pool.PoolTimeout, psycopg_pool.PoolClosed)
-
 
 _CURSOR = "_eventsource_cursor"
 _KEPT_RESULT_ROWS = 100
@@ -48,13 +64,6 @@ def _cursor(conn: Any) -> Any:
         cursor = conn.cursor(row_factory=tuple_row)
         setattr(conn, _CURSOR, cursor)
     return cursor
-
-
-class _StaleConnection(Exception):
-    """A query failed because its pooled connection had been closed by the server."""
-
-    def __init__(self, error: psycopg.OperationalError) -> None:
-        self.error = error
 
 
 @attrs.frozen
@@ -97,11 +106,33 @@ def _pool_kwargs(url: str, pool_kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+_RETRY_DELAYS = (0.05, 0.1, 0.2, 0.5, 1.0)
+"""Seconds between connection attempts while `open(wait=True)` waits for the server."""
+
+
+def _retry_delay(exc: psycopg.Error, attempt: int, deadline: float, seconds: float) -> float:
+    """How long to sleep before connecting again; raises when waiting cannot help."""
+    refusal = refused(exc)
+    if refusal is not None:
+        raise refusal from exc
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise not_accepting(exc, seconds) from exc
+    return min(_RETRY_DELAYS[min(attempt, len(_RETRY_DELAYS) - 1)], remaining)
+
+
+def _probe_kwargs(kwargs: dict[str, Any] | None, deadline: float) -> dict[str, Any]:
+    """The pool's connection arguments, waiting at most until `deadline` to connect."""
+    seconds = max(1, math.ceil(deadline - time.monotonic()))
+    return {**(kwargs or {}), "connect_timeout": seconds}
+
+
 class _PostgreSQLStore:
-    """What both PostgreSQL stores share: the constructor and `from_url`."""
+    """What both PostgreSQL stores share: the constructor, `from_url` and the open checks."""
 
     _pool_class: ClassVar[type[Any]]
     _pool_opens_at_once: ClassVar[bool]
+    _closed: bool
 
     def __init__(
         self,
@@ -116,7 +147,7 @@ class _PostgreSQLStore:
             raise TypeError(f"pool must be a psycopg_pool.{name}, got {pool!r}")
         self._pool = pool
         self._owns_pool = False
-        self._opened = self._pool_opens_at_once
+        self._opened = True  # a given pool is its owner's to open
         registry = default_registry if event_registry is None else event_registry
         queries = PostgresQueries(outbox_enabled=outbox_enabled)
         self._ops = Operations(queries, registry)
@@ -142,13 +173,25 @@ class _PostgreSQLStore:
             enable_tracing=enable_tracing,
         )
         store._owns_pool = True
+        store._opened = cls._pool_opens_at_once
         return store
 
+    def _check_openable(self) -> None:
+        if self._closed:
+            raise closed_error(self)
+        if not self._owns_pool and self._pool.closed:
+            raise StoreUnavailableError(
+                f"the pool given to this store ({self._pool.name!r}) is not open: open it "
+                "first (`with pool:` or `pool.open()`); a store never opens or closes a pool "
+                "it was given"
+            )
 
-class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
+
+class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncStoreBase):
     """The PostgreSQL event store on a `psycopg_pool.ConnectionPool`.
 
-    A store given a pool never closes it; `from_url` makes a pool the store owns and closes.
+    A store given a pool never opens or closes it. `from_url` makes a pool the store owns:
+    it opens at once (connecting in the background) and closes with the store.
     """
 
     _pool_class = psycopg_pool.ConnectionPool
@@ -159,19 +202,49 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
     def pool(self) -> psycopg_pool.ConnectionPool[Any]:
         return self._pool
 
+    def __enter__(self) -> Self:
+        self.open()
+        return self
+
+    def open(self, wait: bool = False, timeout: float = 30.0) -> None:
+        """Open an owned pool that is not open yet (psycopg_pool's signature).
+
+        With `wait`, return once the server accepts a connection: a server that refuses one
+        for good (a database or role that does not exist, a failed password) fails at once
+        with `EventSourceError`; one that stays unreachable for `timeout` seconds, with
+        `StoreUnavailableError`.
+        """
+        self._check_openable()
+        if not self._opened:
+            self._pool.open()
+            self._opened = True
+        if wait:
+            self._wait_for_server(timeout)
+
+    def _wait_for_server(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        pool = self._pool
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        kwargs = pool.kwargs() if callable(pool.kwargs) else pool.kwargs
+        for attempt in itertools.count():
+            try:
+                pool.connection_class.connect(conninfo, **_probe_kwargs(kwargs, deadline)).close()
+                return
+            except psycopg.Error as exc:
+                time.sleep(_retry_delay(exc, attempt, deadline, seconds))
+
     def _execute(self, query: Query) -> list[Row]:
         try:
             try:
                 return self._execute_once(query)
-            except _StaleConnection:
+            except StaleConnection:
                 # The server closed pooled connections (a restart, a terminated backend):
-                # weed them out and run the query once more. Safe for every query: reads
-                # repeat, and a repeated append is recognised by its event ids.
+                # weed them out and run the query once more (`translate.is_stale`).
                 self._pool.check()
                 return self._execute_once(query)
-        except _StaleConnection as stale:
+        except StaleConnection as stale:
             raise translate_psycopg(stale.error) from stale.error
-        except _ERRORS as exc:
+        except PSYCOPG_ERRORS as exc:
             raise translate_psycopg(exc) from exc
 
     def _execute_once(self, query: Query) -> list[Row]:
@@ -196,8 +269,8 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
                 if not autocommit and not conn.broken:
                     conn.autocommit = False
         except psycopg.OperationalError as exc:
-            if conn.broken:
-                raise _StaleConnection(exc) from exc
+            if is_stale(exc, conn):
+                raise StaleConnection(exc) from exc
             raise
         finally:
             self._pool.putconn(conn)
@@ -207,20 +280,26 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncSQLEventStore):
         with self._tracer.span("log_horizon"):
             return driver.run(_log_horizon(self._ops), self._execute)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         if self._owns_pool:
             self._pool.close()
 
 
-class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
+class PostgreSQLEventStore(_PostgreSQLStore, AsyncStoreBase):
     """The asyncio PostgreSQL event store on a `psycopg_pool.AsyncConnectionPool`.
 
-    `from_url` returns at once; its pool opens on first use (or on `async with`).
+    A store given a pool never opens or closes it. `from_url` returns at once and makes a
+    pool the store owns: it opens on first use (or on `open()`, `async with`), on that
+    event loop, and closes with the store. Close the store (`async with`, or `await
+    store.close()`) before its event loop ends. One left open is closed when its loop shuts
+    down (the pool's tasks would otherwise keep `asyncio.run()` from returning), with a
+    `ResourceWarning`.
     """
 
     _pool_class = psycopg_pool.AsyncConnectionPool
     _pool_opens_at_once = False
     _pool: psycopg_pool.AsyncConnectionPool[Any]
+    _closer: asyncio.Task[None] | None = None
 
     @property
     def pool(self) -> psycopg_pool.AsyncConnectionPool[Any]:
@@ -230,11 +309,63 @@ class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
         await self.open()
         return self
 
-    async def open(self) -> None:
-        """Open an owned pool now rather than on first use."""
-        if self._owns_pool and not self._opened:
+    async def open(self, wait: bool = False, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Open an owned pool that is not open yet (psycopg_pool's signature), on the running
+        event loop.
+
+        With `wait`, return once the server accepts a connection: a server that refuses one
+        for good (a database or role that does not exist, a failed password) fails at once
+        with `EventSourceError`; one that stays unreachable for `timeout` seconds, with
+        `StoreUnavailableError`.
+        """
+        self._check_openable()
+        if not self._opened:
             await self._pool.open()
-        self._opened = True
+            self._opened = True
+            if self._closer is None:
+                self._closer = asyncio.get_running_loop().create_task(
+                    self._close_with_loop(), name=f"eventsource: close {self._pool.name}"
+                )
+        if wait:
+            await self._wait_for_server(timeout)
+
+    async def _close_with_loop(self) -> None:
+        """Wait for the event loop's shutdown (which cancels every task), and close the store
+        then if nobody did."""
+        try:
+            await asyncio.get_running_loop().create_future()
+        except asyncio.CancelledError:
+            if self._closer is not None:  # cancelled by the loop's shutdown, not by close()
+                self._closer = None
+                # The pool's tasks are being cancelled too: its close() stops them, then
+                # reports their cancellation; its idle connections are dropped with it.
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self.close()
+                warnings.warn(
+                    f"{type(self).__name__} on pool {self._pool.name!r} was not closed: it "
+                    "was closed when its event loop shut down; use `async with store:` or "
+                    "`await store.close()`",
+                    ResourceWarning,
+                    stacklevel=1,
+                )
+            raise
+
+    async def _wait_for_server(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        pool = self._pool
+        conninfo = pool.conninfo() if callable(pool.conninfo) else pool.conninfo
+        kwargs = pool.kwargs() if callable(pool.kwargs) else pool.kwargs
+        conninfo = await conninfo if inspect.isawaitable(conninfo) else conninfo
+        kwargs = await kwargs if inspect.isawaitable(kwargs) else kwargs
+        for attempt in itertools.count():
+            try:
+                conn = await pool.connection_class.connect(
+                    conninfo, **_probe_kwargs(kwargs, deadline)
+                )
+                await conn.close()
+                return
+            except psycopg.Error as exc:
+                await asyncio.sleep(_retry_delay(exc, attempt, deadline, seconds))
 
     async def _execute(self, query: Query) -> list[Row]:
         try:
@@ -242,12 +373,12 @@ class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
                 await self.open()
             try:
                 return await self._execute_once(query)
-            except _StaleConnection:  # see SyncPostgreSQLEventStore._execute
+            except StaleConnection:  # see SyncPostgreSQLEventStore._execute
                 await self._pool.check()
                 return await self._execute_once(query)
-        except _StaleConnection as stale:
+        except StaleConnection as stale:
             raise translate_psycopg(stale.error) from stale.error
-        except _ERRORS as exc:
+        except PSYCOPG_ERRORS as exc:
             raise translate_psycopg(exc) from exc
 
     async def _execute_once(self, query: Query) -> list[Row]:
@@ -270,8 +401,8 @@ class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
                 if not autocommit and not conn.broken:
                     await conn.set_autocommit(False)
         except psycopg.OperationalError as exc:
-            if conn.broken:
-                raise _StaleConnection(exc) from exc
+            if is_stale(exc, conn):
+                raise StaleConnection(exc) from exc
             raise
         finally:
             await self._pool.putconn(conn)
@@ -281,7 +412,9 @@ class PostgreSQLEventStore(_PostgreSQLStore, AsyncSQLEventStore):
         with self._tracer.span("log_horizon"):
             return await driver.run_async(_log_horizon(self._ops), self._execute)
 
-    async def close(self) -> None:
+    async def _release(self) -> None:
+        closer, self._closer = self._closer, None
+        if closer is not None:
+            closer.cancel()
         if self._owns_pool:
-            self._opened = True  # a closed pool stays closed
             await self._pool.close()

@@ -30,6 +30,12 @@ _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 SCHEMA = resources.files("eventsource.sqlite").joinpath("schema.sql").read_text(encoding="utf-8")
 """The SQLite schema script (`eventsource init --print --url sqlite:///...` shows it)."""
 
+
+def schema_sql() -> str:
+    """The packaged SQLite `schema.sql` (what `initialize()` runs on a new file)."""
+    return SCHEMA
+
+
 _SCHEMA_PRESENT = (
     "SELECT count(*) = 2 FROM sqlite_master"
     " WHERE type = 'table' AND name IN ('events', 'event_outbox')"

@@ -1,6 +1,6 @@
 """The embedded SQLite stores: `SyncSQLiteEventStore` and `SQLiteEventStore`.
 
-Both run the same operations (`_operations.py`) with the same queries (`_sql_sqlite.py`) on
+Both run the same operations (`_core/operations.py`) with the same queries (`queries.py`) on
 the same executor (`_Database`); the async store runs it in a worker thread, so the event
 loop never waits on the file. The database is in WAL mode: a read never waits for a writer
 and each read statement sees one consistent snapshot, while writers take turns
@@ -20,9 +20,9 @@ from collections.abc import Iterator
 
 from .._core.operations import Operations, Query
 from .._core.records import Row
-from .._core.stores import AsyncSQLEventStore, SyncSQLEventStore
+from .._core.stores import AsyncStoreBase, SyncStoreBase
 from .._core.tracing import Tracer
-from .._core.translate import translate_sqlite
+from .._core.translate import SQLITE_ERRORS, is_busy, missing_folder, translate_sqlite
 from ..errors import StoreUnavailableError
 from ..events import EventRegistry, default_registry
 from .queries import SQLiteQueries, decode_rows
@@ -74,10 +74,10 @@ class _Database:
                     # SQLite answers "database is locked" at once, without its busy handler,
                     # in a few WAL corners (e.g. a connection opening while a checkpoint
                     # runs). The query rolled back whole: run it again, until the timeout.
-                    if not _is_busy(exc) or time.monotonic() > deadline:
+                    if not is_busy(exc) or time.monotonic() > deadline:
                         raise
                     time.sleep(0.01)
-        except (sqlite3.Error, UnicodeEncodeError) as exc:
+        except SQLITE_ERRORS as exc:
             raise translate_sqlite(exc) from exc
 
     def close(self) -> None:
@@ -115,9 +115,15 @@ class _Database:
     def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: no implicit transactions; reads are single statements in
         # autocommit (one snapshot each), writes say BEGIN IMMEDIATE themselves.
-        conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
-        )
+        try:
+            conn = sqlite3.connect(
+                self.path, timeout=BUSY_TIMEOUT, isolation_level=None, check_same_thread=False
+            )
+        except sqlite3.OperationalError as exc:
+            error = missing_folder(exc, self.path)
+            if error is None:
+                raise
+            raise error from exc
         if not self._wal:  # persistent: once set, the file stays in WAL mode
             try:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -136,13 +142,6 @@ class _Database:
             if not present:
                 _run(conn, self._queries.schema())
             self._schema_ready = True
-
-
-def _is_busy(exc: sqlite3.OperationalError) -> bool:
-    return (getattr(exc, "sqlite_errorcode", 0) & 0xFF) in _BUSY_CODES  # extended codes too
-
-
-_BUSY_CODES = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _run(conn: sqlite3.Connection, query: Query) -> list[Row]:
@@ -207,21 +206,21 @@ class _SQLiteStore:
         return f"{type(self).__name__}({self.path!r})"
 
 
-class SyncSQLiteEventStore(_SQLiteStore, SyncSQLEventStore):
+class SyncSQLiteEventStore(_SQLiteStore, SyncStoreBase):
     """The embedded event store in one SQLite file (created with its schema if missing)."""
 
     def _execute(self, query: Query) -> list[Row]:
         return self._db.execute(query)
 
-    def close(self) -> None:
+    def _release(self) -> None:
         self._db.close()
 
 
-class SQLiteEventStore(_SQLiteStore, AsyncSQLEventStore):
+class SQLiteEventStore(_SQLiteStore, AsyncStoreBase):
     """The asyncio embedded store: the sync store's executor, run in worker threads."""
 
     async def _execute(self, query: Query) -> list[Row]:
         return await asyncio.to_thread(self._db.execute, query)
 
-    async def close(self) -> None:
+    async def _release(self) -> None:
         await asyncio.to_thread(self._db.close)

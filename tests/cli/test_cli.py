@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
+import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -13,6 +16,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import IO
+from urllib.parse import urlsplit, urlunsplit
 from uuid import uuid4
 
 import attrs
@@ -32,6 +36,7 @@ pytestmark = pytest.mark.slow  # every test starts the command, a Python process
 # The subprocess imports the same eventsource as this test process (installed or not).
 PACKAGE_ROOT = str(Path(eventsource.__file__).resolve().parent.parent)
 STREAM_ID_LENGTH = 36 + len(":Order")
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 OTHER = EventRegistry()
 
@@ -103,6 +108,78 @@ def stream_ids(folder: Path) -> list[str]:
 
 
 # -- demo ------------------------------------------------------------------------------------
+
+
+# How pip's console script starts the command (the `eventsource` a venv's bin folder holds).
+CONSOLE_SCRIPT = """#!{python}
+import sys
+from eventsource.cli import main
+if __name__ == "__main__":
+    sys.exit(main())
+"""
+
+
+def _executable(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("how", "path_has", "shown"),
+    [
+        pytest.param("script", "nothing", "script", id="script-not-on-PATH"),
+        pytest.param("script", "script", "eventsource", id="script-on-PATH"),
+        pytest.param("script", "another-then-script", "script", id="another-eventsource-first"),
+        pytest.param("module", "nothing", "python-path", id="module"),
+        pytest.param("module", "python", "python-name", id="module-python-on-PATH"),
+    ],
+)
+def test_demo_suggests_commands_spelled_as_the_user_ran_it(
+    folder: Path, tmp_path: Path, how: str, path_has: str, shown: str
+) -> None:
+    """After `.venv/bin/eventsource demo`, the suggested commands must run as printed."""
+    script = _executable(
+        tmp_path / "venv" / "bin" / "eventsource", CONSOLE_SCRIPT.format(python=sys.executable)
+    )
+    another = _executable(tmp_path / "other" / "eventsource", "#!/bin/sh\nexit 3\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    search_path = {
+        "nothing": [empty],
+        "script": [script.parent],
+        "another-then-script": [another.parent, script.parent],
+        "python": [Path(sys.executable).parent],
+    }[path_has]
+    env = environment({"PATH": os.pathsep.join(map(str, search_path))})
+    command = [str(script)] if how == "script" else [sys.executable, "-m", "eventsource"]
+    demo = subprocess.run(
+        [*command, "demo"], cwd=folder, env=env, capture_output=True, text=True, check=True
+    )
+    expected = {
+        "script": shlex.quote(str(script)),
+        "eventsource": "eventsource",
+        "python-path": f"{shlex.quote(sys.executable)} -m eventsource",
+        "python-name": f"{Path(sys.executable).name} -m eventsource",
+    }[shown]
+    streams, read, stats, tail = demo.stdout.split("Next, try:\n", 1)[1].splitlines()[:4]
+    assert streams == f"  {expected} streams"
+    assert re.fullmatch(rf"  {re.escape(expected)} read {UUID_PATTERN}:Order", read), read
+    assert stats == f"  {expected} stats"
+    assert tail.startswith(f"  {expected} tail --follow ")
+    for line in (streams, read, stats):  # each one pasted into a shell
+        pasted = subprocess.run(
+            line, shell=True, cwd=folder, env=env, capture_output=True, text=True, check=False
+        )
+        assert pasted.returncode == 0, (line, pasted.stderr)
+        assert pasted.stdout
+
+
+def test_demo_suggestions_name_the_store_given_with_url(folder: Path) -> None:
+    output = ok(folder, "demo", "--url", "sqlite:///elsewhere.db")
+    streams = next(line for line in output.splitlines() if line.endswith(" streams"))
+    assert "--url sqlite:///elsewhere.db streams" in streams
 
 
 def test_demo_runs_twice_in_the_same_folder(folder: Path) -> None:
@@ -298,8 +375,28 @@ def test_tail_follow_prints_events_appended_by_another_process(
     assert [e["stream_position"] for e in seen] == [1, 2, 3]
     assert [e["payload"]["amount"] for e in seen] == ["0", "1", "2"]
     assert follower.poll() is None  # still following
-    follower.terminate()  # SIGTERM: a clean exit
-    assert follower.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(
+    ("signum", "status"),
+    [
+        pytest.param(signal.SIGINT, 130, id="ctrl-c"),
+        pytest.param(signal.SIGTERM, 143, id="sigterm"),
+    ],
+)
+def test_a_signal_ends_tail_follow_quietly_with_128_plus_its_number(
+    folder: Path, follower: subprocess.Popen[str], signum: int, status: int
+) -> None:
+    assert follower.stdout is not None
+    assert follower.stderr is not None
+    lines = _lines_of(follower.stdout)
+    aggregate_id = uuid4()
+    with SyncSQLiteEventStore(folder / "eventsource.db", event_registry=OTHER) as store:
+        event = InvoiceSent(aggregate_id=aggregate_id, amount=Decimal(1))
+        store.append_events(aggregate_id, "Invoice", [event], 0)
+    json.loads(lines.get(timeout=15))  # following: the signal lands in the polling loop
+    follower.send_signal(signum)
+    assert follower.wait(timeout=10) == status
     assert follower.stderr.read() == ""
 
 
@@ -335,7 +432,8 @@ def test_unreachable_postgresql_fails_fast(folder: Path) -> None:
     started = time.monotonic()
     url = "postgresql://me:s3cret@127.0.0.1:1/db"
     line = fails(folder, "stats", "--url", url, "--timeout", "1", timeout=30)
-    assert "PostgreSQL is unavailable" in line
+    assert "PostgreSQL" in line
+    assert line.count("Connection refused") == 1  # the cause, once
     assert "s3cret" not in line
     assert time.monotonic() - started < 15
 
@@ -344,6 +442,57 @@ def test_bad_arguments_are_one_line_with_status_2(folder: Path) -> None:
     assert "invalid" in fails(folder, "tail", "--from", "abc", status=2)
     assert "required" in fails(folder, status=2)
     assert "invalid choice" in fails(folder, "frobnicate", status=2)
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--interval"])
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_durations_must_be_positive_seconds(folder: Path, option: str, value: str) -> None:
+    line = fails(folder, "tail", option, value, status=2)
+    assert f"argument {option}: expected a positive number of seconds, got '{value}'" in line
+
+
+def test_version(folder: Path) -> None:
+    assert ok(folder, "--version") == f"eventsource {eventsource.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "option", "says"),
+    [
+        pytest.param(
+            "read",
+            "--from VERSION",
+            "exclusive: the events after this stream version; with --backward, the events "
+            "before it",
+            id="read-from",
+        ),
+        pytest.param(
+            "tail",
+            "--from POSITION",
+            "exclusive: every event after this global position",
+            id="tail-from",
+        ),
+        pytest.param(
+            "tail", "--interval INTERVAL", "with --follow: seconds between polls", id="interval"
+        ),
+        pytest.param(
+            "stats",
+            "--timeout TIMEOUT",
+            "seconds to wait for PostgreSQL to accept a connection (default: 5); a missing "
+            "database or role, or a wrong password, fails at once",
+            id="timeout",
+        ),
+    ],
+)
+def test_help_says_what_an_option_means(folder: Path, command: str, option: str, says: str) -> None:
+    text = " ".join(ok(folder, command, "--help").split())
+    assert f"{option} {says}" in text
+
+
+def test_init_into_a_missing_folder_names_it(folder: Path) -> None:
+    for command in ("init", "demo"):
+        line = fails(folder, "--url", "sqlite:///no/such/dir/x.db", command)
+        assert "no/such/dir" in line
+    assert list(folder.iterdir()) == []
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------------
@@ -362,6 +511,28 @@ def test_init_and_stats_on_postgresql(folder: Path, postgresql_url: str) -> None
     }
     assert "Head position" in ok(folder, "stats", "--url", postgresql_url)
     assert not (folder / "eventsource.db").exists()
+
+
+@pytest.mark.parametrize(
+    ("user", "database", "cause"),
+    [
+        pytest.param(None, "no_such_database", 'database "no_such_database" does not exist'),
+        pytest.param("no_such_role", None, 'role "no_such_role" does not exist'),
+    ],
+)
+def test_a_permanent_postgresql_refusal_fails_at_once_naming_it(
+    folder: Path, postgresql_url: str, user: str | None, database: str | None, cause: str
+) -> None:
+    """The server refuses for good: no waiting out --timeout. (A wrong password cannot be
+    tried here: the test server trusts every local connection.)"""
+    parts = urlsplit(postgresql_url)
+    netloc = parts.netloc if user is None else f"{user}@{parts.hostname}:{parts.port}"
+    path = parts.path if database is None else f"/{database}"
+    url = urlunsplit(parts._replace(netloc=netloc, path=path))
+    started = time.monotonic()
+    line = fails(folder, "stats", "--url", url, "--timeout", "30", timeout=60)
+    assert cause in line
+    assert time.monotonic() - started < 20  # a Python start and one refused connection
 
 
 def test_read_and_tail_on_postgresql(folder: Path, postgresql_url: str) -> None:

@@ -23,6 +23,8 @@ from eventsource import (
     EventStream,
     ReadOptions,
     StoredEvent,
+    StoreStats,
+    StreamInfo,
     SyncEventStore,
 )
 
@@ -93,6 +95,12 @@ class AsyncStoreFacade(SyncEventStore):
 
     def get_global_position(self) -> int:
         return self._run(self.store.get_global_position())
+
+    def list_streams(self, limit: int = 100) -> list[StreamInfo]:
+        return self._run(self.store.list_streams(limit))
+
+    def get_stats(self) -> StoreStats:
+        return self._run(self.store.get_stats())
 
     def initialize(self) -> None:
         self._run(self.store.initialize())

@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from facade import AsyncStoreFacade
 from sample_events import happened
+
+from eventsource import StoreUnavailableError
 
 
 def test_helpers_are_plain_calls(memory_store: Any) -> None:
@@ -50,3 +53,19 @@ def test_clear_forgets_everything(memory_store: Any) -> None:
     # The same events can be appended again, positions restarting from 1.
     result = memory_store.append_events(aggregate_id, "Order", batch, 0)
     assert (result.new_version, result.global_position) == (2, 2)
+
+
+@pytest.mark.parametrize("helper", ["clear", "get_all_events", "get_event_count"])
+def test_helpers_of_a_closed_store_refuse(memory_store: Any, helper: str) -> None:
+    memory_store.close()
+    with pytest.raises(StoreUnavailableError, match="closed"):
+        getattr(memory_store, helper)()
+
+
+def test_admin_calls_see_the_helpers_changes(memory_store: Any) -> None:
+    aggregate_id = uuid4()
+    memory_store.append_events(aggregate_id, "Order", happened(aggregate_id, 2), 0)
+    assert memory_store.get_stats().stream_count == 1
+    memory_store.clear()
+    assert memory_store.list_streams() == []
+    assert memory_store.get_stats().head_position == 0

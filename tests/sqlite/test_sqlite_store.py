@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -318,11 +319,23 @@ def test_async_store_round_trip(path: Path) -> None:
 # -- errors ------------------------------------------------------------------------------------
 
 
-def test_a_path_in_a_missing_folder_is_unavailable(tmp_path: Path) -> None:
-    store = SyncSQLiteEventStore(tmp_path / "missing" / "events.db")
-    with store, pytest.raises(StoreUnavailableError) as caught:
-        store.get_global_position()
-    assert isinstance(caught.value.__cause__, sqlite3.Error)
+@pytest.mark.parametrize("store_class", [SyncSQLiteEventStore, SQLiteEventStore])
+def test_a_path_in_a_missing_folder_names_the_folder_and_creates_nothing(
+    tmp_path: Path, store_class: type[SyncSQLiteEventStore | SQLiteEventStore]
+) -> None:
+    folder = tmp_path / "missing" / "deeper"
+    store = store_class(folder / "events.db")
+
+    def first_call() -> object:
+        result = store.get_global_position()
+        return asyncio.run(result) if asyncio.iscoroutine(result) else result
+
+    message = re.escape(f"the folder {folder} does not exist: create it first")
+    with pytest.raises(EventSourceError, match=message) as caught:
+        first_call()
+    assert not isinstance(caught.value, StoreUnavailableError)  # waiting will not help
+    assert isinstance(caught.value.__cause__, sqlite3.OperationalError)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_file_that_is_no_database_is_an_eventsource_error(tmp_path: Path) -> None:
