@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -30,6 +30,7 @@ from ..errors import SerializationError
 from .validation import check_aware
 
 JSONDict = dict[str, Any]
+_T = TypeVar("_T")
 
 _MINUTE = timedelta(minutes=1)
 _TAGS = ("$decimal", "$uuid", "$datetime", "$date", "$tuple", "$dict", "$float")
@@ -85,20 +86,19 @@ def _structure_none(value: object, _: object) -> None:
         raise TypeError(f"expected None, got {type(value).__name__}")
 
 
-def _structure_datetime(value: object, _: object) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 string, got {type(value).__name__}")
-    return datetime.fromisoformat(value)
+def _iso_hook(
+    cls: type[_T], parse: Callable[[str], _T], what: str
+) -> Callable[[object, object], _T]:
+    """A structure hook: a `cls` as it is, or parsed from its ISO 8601 text."""
 
+    def structure(value: object, _: object) -> _T:
+        if isinstance(value, cls):
+            return value
+        if not isinstance(value, str):
+            raise TypeError(f"expected {what}, got {type(value).__name__}")
+        return parse(value)
 
-def _structure_date(value: object, _: object) -> date:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
-        raise TypeError(f"expected an ISO 8601 date string, got {type(value).__name__}")
-    return date.fromisoformat(value)
+    return structure
 
 
 def _structure_uuid(value: object, _: object) -> UUID:
@@ -188,9 +188,13 @@ def _make_converter() -> cattrs.Converter:
     converter.register_unstructure_hook(UUID, _unstructure_uuid)
     converter.register_structure_hook(UUID, _structure_uuid)
     converter.register_unstructure_hook(datetime, _unstructure_datetime)
-    converter.register_structure_hook(datetime, _structure_datetime)
+    converter.register_structure_hook(
+        datetime, _iso_hook(datetime, datetime.fromisoformat, "an ISO 8601 string")
+    )
     converter.register_unstructure_hook(date, _unstructure_date)
-    converter.register_structure_hook(date, _structure_date)
+    converter.register_structure_hook(
+        date, _iso_hook(date, date.fromisoformat, "an ISO 8601 date string")
+    )
     converter.register_structure_hook(type(None), _structure_none)
     converter.register_unstructure_hook_func(_is_untyped, tag)
     converter.register_structure_hook_func(_is_untyped, lambda value, _: untag(value))

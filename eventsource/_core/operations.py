@@ -1,8 +1,8 @@
 """Each store operation written once, as a generator that yields queries and receives rows.
 
 The operations know nothing of connections: a sync or an async driver (`driver.py`) runs
-them, and a dialect's query builders (`_sql.py` for PostgreSQL, `_sql_sqlite.py` for SQLite)
-make their queries. Arguments are checked eagerly, before the generator exists, so bad input
+them, and a dialect makes their queries (`postgres/queries.py`, `sqlite/queries.py`,
+`memory/queries.py`). Arguments are checked eagerly, before the generator exists, so bad input
 raises at the call and nothing is sent to the database.
 """
 
@@ -24,7 +24,8 @@ from ..types import (
     StoreStats,
     StreamInfo,
 )
-from . import rules
+from . import paging, rules
+from .paging import PagePlan
 from .records import Row, decode_event, decode_stored
 from .translate import Conflict
 from .validation import check_aggregate_type, check_int, check_optional_uuid, check_uuid
@@ -62,8 +63,19 @@ Op = Generator[Query, list[Row], T]
 ReadOp = Generator[Query | Page[E], list[Row] | None, None]
 
 
+class StreamSelection(NamedTuple):
+    """The events `get_events` selects: a stream (every stream of the id when the type is
+    None), after `from_version`, with `occurred_at` within `lower`..`upper` (inclusive)."""
+
+    aggregate_id: UUID
+    aggregate_type: str | None
+    from_version: int
+    lower: datetime | None
+    upper: datetime | None
+
+
 class Queries(Protocol):
-    """What a dialect builds. Read rows have the columns of `_records.ROW_COLUMNS`."""
+    """What a dialect builds. Read rows have the columns of `records.ROW_COLUMNS`."""
 
     def append(self, request: rules.AppendRequest) -> Query:
         """Insert the batch if the expected version holds: rows `(position, version)` of the
@@ -80,14 +92,7 @@ class Queries(Protocol):
     def stream_version(self, aggregate_id: UUID, aggregate_type: str) -> Query:
         """One row: the stream's version (0 when missing)."""
 
-    def stream_events(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        from_version: int,
-        lower: datetime | None,
-        upper: datetime | None,
-    ) -> Query:
+    def stream_events(self, selection: StreamSelection) -> Query:
         """Rows `(version_as_of_upper, *ROW)` in log order; one row of NULLs but the first
         when no event is selected (the version needs the stream's type)."""
 
@@ -96,18 +101,11 @@ class Queries(Protocol):
     ) -> Query:
         """Rows ordered by occurred_at, then log order."""
 
-    def read_stream_page(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        options: ReadOptions,
-        last: Row | None,
-        size: int,
-    ) -> Query:
-        """The next page of a stream (or of every stream of an id) after the `last` row."""
+    def read_stream_page(self, plan: PagePlan) -> Query:
+        """The page of a stream (or of every stream of an id) that `plan` selects."""
 
-    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        """The next page of the global log after the `last` row (first page: the cursor)."""
+    def read_all_page(self, plan: PagePlan) -> Query:
+        """The page of the global log that `plan` selects."""
 
     def global_position(self) -> Query:
         """One row or none: the global position of the last event of the log."""
@@ -231,7 +229,9 @@ class Operations:
             check_aggregate_type(aggregate_type)
         check_int(from_version, "from_version")
         lower, upper = rules.check_time_range(from_timestamp, to_timestamp)
-        query = self.queries.stream_events(aggregate_id, aggregate_type, from_version, lower, upper)
+        query = self.queries.stream_events(
+            StreamSelection(aggregate_id, aggregate_type, from_version, lower, upper)
+        )
 
         def stream(rows: list[Row]) -> EventStream:
             events = [decode_event(row[1:], self.registry) for row in rows if row[1] is not None]
@@ -274,7 +274,7 @@ class Operations:
         options = rules.check_read_options(options)
         return self._pages(
             lambda last, size: self.queries.read_stream_page(
-                aggregate_id, aggregate_type, options, last, size
+                paging.stream_page(aggregate_id, aggregate_type, options, last, size)
             ),
             options,
             decode,
@@ -289,7 +289,9 @@ class Operations:
         """`read_all`, each row made into `decode(row)`."""
         options = rules.check_read_options(options)
         return self._pages(
-            lambda last, size: self.queries.read_all_page(options, last, size), options, decode
+            lambda last, size: self.queries.read_all_page(paging.log_page(options, last, size)),
+            options,
+            decode,
         )
 
     def _stored(self, row: Row) -> StoredEvent:

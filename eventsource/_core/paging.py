@@ -1,5 +1,9 @@
-"""What PostgreSQL and SQLite share: the statistics queries word for word, and which rows a
-read page selects (each dialect writes the page's named conditions in its own SQL)."""
+"""Which rows a read page selects, planned once for every dialect.
+
+A `PagePlan` names its conditions; PostgreSQL and SQLite write them in their own SQL, the
+in-memory dialect as index arithmetic and row filters. The keyset rules (cursors, direction,
+the stream's version order or the log's order) therefore exist once.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from typing import Any, NamedTuple
 from uuid import UUID
 
 from ..types import ReadDirection, ReadOptions
-from .operations import Query
 from .records import POSITION, VERSION, Row
 
 
@@ -78,20 +81,3 @@ def _filtered(plan: PagePlan, options: ReadOptions) -> PagePlan:
         plan.conditions.append("to_timestamp")
         plan.params["to_timestamp"] = options.to_timestamp
     return plan
-
-
-class CommonQueries:
-    """Queries without parameters, the same in every SQL dialect we support."""
-
-    def count_by_type(self) -> Query:
-        return Query("SELECT event_type, count(*) FROM events GROUP BY event_type ORDER BY 1")
-
-    def count_by_tenant(self) -> Query:
-        return Query(
-            "SELECT tenant_id, count(*) FROM events GROUP BY tenant_id ORDER BY 1 NULLS FIRST"
-        )
-
-    def count_streams(self) -> Query:
-        return Query(
-            "SELECT count(*) FROM (SELECT DISTINCT aggregate_id, aggregate_type FROM events) s"
-        )

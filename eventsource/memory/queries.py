@@ -22,8 +22,8 @@ from itertools import islice
 from typing import Any
 from uuid import UUID
 
-from .._core.operations import Query
-from .._core.paging import PagePlan, log_page, stream_page
+from .._core.operations import Query, StreamSelection
+from .._core.paging import PagePlan
 from .._core.records import (
     AGGREGATE_ID,
     AGGREGATE_TYPE,
@@ -39,7 +39,6 @@ from .._core.records import (
 from .._core.rules import AppendRequest, check_version
 from .._core.validation import utcnow
 from ..errors import OptimisticLockError
-from ..types import ReadOptions
 
 __all__ = ["MemoryQueries", "Tables"]
 
@@ -361,15 +360,8 @@ class MemoryQueries:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def stream_events(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        from_version: int,
-        lower: datetime | None,
-        upper: datetime | None,
-    ) -> Query:
-        return Query(_stream_events, (aggregate_id, aggregate_type, from_version, lower, upper))
+    def stream_events(self, selection: StreamSelection) -> Query:
+        return Query(_stream_events, selection)
 
     def events_by_type(
         self, aggregate_type: str, tenant_id: UUID | None, since: datetime | None
@@ -377,17 +369,8 @@ class MemoryQueries:
         tenant = None if tenant_id is None else str(tenant_id)
         return Query(_events_by_type, (aggregate_type, tenant, since))
 
-    def read_stream_page(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        options: ReadOptions,
-        last: Row | None,
-        size: int,
-    ) -> Query:
-        plan = stream_page(aggregate_id, aggregate_type, options, last, size)
+    def read_stream_page(self, plan: PagePlan) -> Query:
         return Query(_page, (plan, _filters(plan)))
 
-    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        plan = log_page(options, last, size)
+    def read_all_page(self, plan: PagePlan) -> Query:
         return Query(_page, (plan, _filters(plan)))

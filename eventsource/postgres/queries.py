@@ -18,11 +18,12 @@ from uuid import UUID
 import orjson
 from psycopg import sql
 
-from .._core.operations import Query
-from .._core.paging import CommonQueries, PagePlan, log_page, stream_page
-from .._core.records import ROW_COLUMNS, Row
+from .._core.common_sql import CommonQueries
+from .._core.operations import Query, StreamSelection
+from .._core.paging import PagePlan
+from .._core.records import ROW_COLUMNS
 from .._core.rules import AppendRequest
-from ..types import ExpectedVersion, ReadOptions
+from ..types import ExpectedVersion
 
 Composable = sql.Composable
 
@@ -81,7 +82,7 @@ _ORDER = {"log": ("transaction_id", "id"), "version": ("version",)}
 
 
 class PostgresQueries(CommonQueries):
-    """The queries of `_operations.Queries` for PostgreSQL."""
+    """The queries of `operations.Queries` for PostgreSQL."""
 
     def __init__(self, *, outbox_enabled: bool = False) -> None:
         self.events = sql.Identifier("events")
@@ -303,14 +304,8 @@ FROM horizon LEFT JOIN pg_stat_activity a
 
     # -- reads -----------------------------------------------------------------------------
 
-    def stream_events(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        from_version: int,
-        lower: datetime | None,
-        upper: datetime | None,
-    ) -> Query:
+    def stream_events(self, selection: StreamSelection) -> Query:
+        aggregate_id, aggregate_type, from_version, lower, upper = selection
         params = {
             "aggregate_id": aggregate_id,
             "aggregate_type": aggregate_type,
@@ -379,18 +374,10 @@ FROM horizon LEFT JOIN pg_stat_activity a
         ).format(columns=_columns(), events=self.events, where=sql.SQL(" AND ").join(conditions))
         return statement.as_string(None)
 
-    def read_stream_page(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        options: ReadOptions,
-        last: Row | None,
-        size: int,
-    ) -> Query:
-        return self._page(stream_page(aggregate_id, aggregate_type, options, last, size))
+    def read_stream_page(self, plan: PagePlan) -> Query:
+        return self._page(plan)
 
-    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        plan = log_page(options, last, size)
+    def read_all_page(self, plan: PagePlan) -> Query:
         return self._page(plan._replace(conditions=["horizon", *plan.conditions]))
 
     def _page(self, plan: PagePlan) -> Query:

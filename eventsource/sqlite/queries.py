@@ -1,4 +1,4 @@
-"""SQLite query builders: the queries of `_operations.Queries` for the embedded store.
+"""SQLite query builders: the queries of `operations.Queries` for the embedded store.
 
 Storage: UUIDs and timestamps are TEXT. A timestamp is ISO 8601 in UTC with a fixed width
 (`2024-03-01T12:00:00.000000+00:00`), so comparing two texts compares the instants and
@@ -6,7 +6,7 @@ sorting them sorts by time. Writers take turns (`BEGIN IMMEDIATE`), so `id` orde
 order: the global log is ordered by `id` alone, no transaction id is needed.
 
 Every statement is literal SQL with parameters; the readers only choose among literal
-fragments (filters, sort direction), as `_sql.py` does with `psycopg.sql`.
+fragments (filters, sort direction), as `postgres/queries.py` does with `psycopg.sql`.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from importlib import resources
 from typing import Any
 from uuid import UUID, uuid4
 
-from .._core.operations import Query
-from .._core.paging import CommonQueries, PagePlan, log_page, stream_page
+from .._core.common_sql import CommonQueries
+from .._core.operations import Query, StreamSelection
+from .._core.paging import PagePlan
 from .._core.records import ROW_COLUMNS, Row
 from .._core.rules import AppendRequest
 from ..errors import SerializationError
-from ..types import ReadOptions
 
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
@@ -104,7 +104,7 @@ _STREAM_VERSION = (
     " WHERE aggregate_id = :aggregate_id AND aggregate_type = :aggregate_type"
 )
 
-# A read page's conditions (see `_sql_common.PagePlan`). After (before, backward) the event
+# A read page's conditions (see `paging.PagePlan`). After (before, backward) the event
 # at global position :after; nothing when no event has that position, which has no place in
 # the log order (as in PostgreSQL).
 _CONDITIONS = {
@@ -201,7 +201,7 @@ def decode_rows(names: Sequence[str], rows: list[Row]) -> list[Row]:
 
 
 class SQLiteQueries(CommonQueries):
-    """The queries of `_operations.Queries` for SQLite."""
+    """The queries of `operations.Queries` for SQLite."""
 
     def __init__(self, *, outbox_enabled: bool = False) -> None:
         self.outbox_enabled = outbox_enabled
@@ -279,14 +279,8 @@ class SQLiteQueries(CommonQueries):
 
     # -- reads -----------------------------------------------------------------------------
 
-    def stream_events(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        from_version: int,
-        lower: datetime | None,
-        upper: datetime | None,
-    ) -> Query:
+    def stream_events(self, selection: StreamSelection) -> Query:
+        aggregate_id, aggregate_type, from_version, lower, upper = selection
         params: dict[str, Any] = {
             "aggregate_id": str(aggregate_id),
             "aggregate_type": aggregate_type,
@@ -334,15 +328,8 @@ class SQLiteQueries(CommonQueries):
             f'SELECT {_COLUMNS} FROM events WHERE {where} ORDER BY "timestamp", id', params
         )
 
-    def read_stream_page(
-        self,
-        aggregate_id: UUID,
-        aggregate_type: str | None,
-        options: ReadOptions,
-        last: Row | None,
-        size: int,
-    ) -> Query:
-        return _page(stream_page(aggregate_id, aggregate_type, options, last, size))
+    def read_stream_page(self, plan: PagePlan) -> Query:
+        return _page(plan)
 
-    def read_all_page(self, options: ReadOptions, last: Row | None, size: int) -> Query:
-        return _page(log_page(options, last, size))
+    def read_all_page(self, plan: PagePlan) -> Query:
+        return _page(plan)

@@ -13,7 +13,8 @@ from pg_events import Deposited, registry
 from psycopg import sql
 
 from eventsource import ExpectedVersion, ReadOptions
-from eventsource._core.operations import Query
+from eventsource._core.operations import Query, StreamSelection
+from eventsource._core.paging import log_page
 from eventsource._core.rules import AppendRequest, prepare_append
 from eventsource.postgres.queries import PostgresQueries
 
@@ -52,17 +53,19 @@ QUERIES = {
         "idx_events_tenant",
     ),
     "read_all(tenant_id=)": (
-        lambda q: q.read_all_page(ReadOptions(tenant_id=TENANT), None, 500),
+        lambda q: q.read_all_page(log_page(ReadOptions(tenant_id=TENANT), None, 500)),
         "idx_events_tenant",
     ),
     "read_all(from_timestamp=, to_timestamp=)": (
         lambda q: q.read_all_page(
-            ReadOptions(
-                from_timestamp=START + timedelta(days=3),
-                to_timestamp=START + timedelta(days=3, hours=2),
-            ),
-            None,
-            500,
+            log_page(
+                ReadOptions(
+                    from_timestamp=START + timedelta(days=3),
+                    to_timestamp=START + timedelta(days=3, hours=2),
+                ),
+                None,
+                500,
+            )
         ),
         "idx_events_timestamp",
     ),
@@ -112,7 +115,7 @@ VERSION_READS = {
     "append(ANY)": lambda q, a: q.append(_request(a, ExpectedVersion.ANY)),
     "append(STREAM_EXISTS)": lambda q, a: q.append(_request(a, ExpectedVersion.STREAM_EXISTS)),
     "get_events(to_timestamp=)": lambda q, a: q.stream_events(
-        a, "Account", STREAM_LENGTH - 2, None, START + timedelta(days=365)
+        StreamSelection(a, "Account", STREAM_LENGTH - 2, None, START + timedelta(days=365))
     ),
 }
 
