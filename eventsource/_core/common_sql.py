@@ -1,8 +1,29 @@
-"""SQL that PostgreSQL and SQLite share word for word: the statistics queries."""
+"""What PostgreSQL's and SQLite's SQL share: the statistics queries word for word, and the
+shape of an outbox row's document."""
 
 from __future__ import annotations
 
 from .operations import Query
+
+OUTBOX_DOCUMENT = (
+    ("event_id", "event_id"),
+    ("event_type", "event_type"),
+    ("event_version", "event_version"),
+    ("aggregate_id", "aggregate_id"),
+    ("aggregate_type", "aggregate_type"),
+    ("aggregate_version", "version"),
+    ("tenant_id", "tenant_id"),
+    ("actor_id", "actor_id"),
+    ("occurred_at", "timestamp"),
+    ("correlation_id", "correlation_id"),
+    ("causation_id", "causation_id"),
+    ("metadata", "metadata"),
+    ("payload", "payload"),
+)
+"""An outbox row's `event_data`: its keys and the `events` columns they take, in order."""
+
+JSON_COLUMNS = frozenset({"metadata", "payload"})
+"""The `events` columns that hold JSON documents (JSONB in PostgreSQL, text in SQLite)."""
 
 
 class CommonQueries:

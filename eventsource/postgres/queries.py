@@ -18,7 +18,7 @@ from uuid import UUID
 import orjson
 from psycopg import sql
 
-from .._core.common_sql import CommonQueries
+from .._core.common_sql import OUTBOX_DOCUMENT, CommonQueries
 from .._core.operations import Query, StreamSelection
 from .._core.paging import PagePlan
 from .._core.records import ROW_COLUMNS
@@ -120,18 +120,16 @@ outbox AS (
     INSERT INTO {outbox} (id, event_id, event_type, aggregate_id, aggregate_type, tenant_id,
                           event_data, created_at, status)
     SELECT gen_random_uuid(), i.event_id, i.event_type, i.aggregate_id, i.aggregate_type,
-           i.tenant_id,
-           jsonb_build_object(
-               'event_id', i.event_id, 'event_type', i.event_type,
-               'event_version', i.event_version, 'aggregate_id', i.aggregate_id,
-               'aggregate_type', i.aggregate_type, 'aggregate_version', i.version,
-               'tenant_id', i.tenant_id, 'actor_id', i.actor_id,
-               'occurred_at', i."timestamp", 'correlation_id', i.correlation_id,
-               'causation_id', i.causation_id, 'metadata', i.metadata, 'payload', i.payload),
-           i.created_at, 'pending'
+           i.tenant_id, jsonb_build_object({document}), i.created_at, 'pending'
     FROM inserted i
 )"""
-        ).format(outbox=self.outbox)
+        ).format(
+            outbox=self.outbox,
+            document=sql.SQL(", ").join(
+                sql.SQL("{}, {}").format(sql.Literal(key), sql.Identifier("i", column))
+                for key, column in OUTBOX_DOCUMENT
+            ),
+        )
         # The events get versions expected + 1, ...; the unique constraints catch a racing
         # writer or a stored id. Every kind but NO_STREAM reads the stream's version in the
         # same statement (one backward index probe): an exact version must be the stream's

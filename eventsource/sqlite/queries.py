@@ -18,7 +18,7 @@ from importlib import resources
 from typing import Any
 from uuid import UUID, uuid4
 
-from .._core.common_sql import CommonQueries
+from .._core.common_sql import JSON_COLUMNS, OUTBOX_DOCUMENT, CommonQueries
 from .._core.operations import Query, StreamSelection
 from .._core.paging import PagePlan
 from .._core.records import ROW_COLUMNS, Row
@@ -72,22 +72,19 @@ WHERE NOT EXISTS (SELECT 1 FROM events WHERE event_id IN
        OR stream.version = :expected)
 ORDER BY b.key"""
 
+# The outbox document's members (common_sql.OUTBOX_DOCUMENT), JSON columns as JSON.
+_OUTBOX_DOCUMENT = ", ".join(
+    f"'{key}', " + (f'json(e."{column}")' if column in JSON_COLUMNS else f'e."{column}"')
+    for key, column in OUTBOX_DOCUMENT
+)
+
 # changes() is the row count of the last completed INSERT: the batch's size if the events
 # were inserted (all or none), else 0.
-_INSERT_OUTBOX = """\
+_INSERT_OUTBOX = f"""\
 INSERT INTO event_outbox (id, event_id, event_type, aggregate_id, aggregate_type, tenant_id,
                           event_data, created_at, status)
 SELECT json_extract(b.value, '$.outbox_id'), e.event_id, e.event_type, e.aggregate_id,
-       e.aggregate_type, e.tenant_id,
-       json_object(
-           'event_id', e.event_id, 'event_type', e.event_type,
-           'event_version', e.event_version, 'aggregate_id', e.aggregate_id,
-           'aggregate_type', e.aggregate_type, 'aggregate_version', e.version,
-           'tenant_id', e.tenant_id, 'actor_id', e.actor_id,
-           'occurred_at', e."timestamp", 'correlation_id', e.correlation_id,
-           'causation_id', e.causation_id, 'metadata', json(e.metadata),
-           'payload', json(e.payload)),
-       e.created_at, 'pending'
+       e.aggregate_type, e.tenant_id, json_object({_OUTBOX_DOCUMENT}), e.created_at, 'pending'
 FROM json_each(:batch) AS b JOIN events AS e ON e.event_id = json_extract(b.value, '$.event_id')
 WHERE changes() > 0
 ORDER BY b.key"""
