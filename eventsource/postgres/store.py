@@ -19,6 +19,7 @@ import itertools
 import math
 import time
 import warnings
+import weakref
 from datetime import timedelta
 from typing import Any, ClassVar, Self
 
@@ -174,7 +175,11 @@ class _PostgreSQLStore:
         )
         store._owns_pool = True
         store._opened = cls._pool_opens_at_once
+        store._close_if_left_open()
         return store
+
+    def _close_if_left_open(self) -> None:
+        """Arrange for an owned pool to be closed if the store never is (see the stores)."""
 
     def _check_openable(self) -> None:
         if self._closed:
@@ -187,16 +192,33 @@ class _PostgreSQLStore:
             )
 
 
+def _close_left_open(pool: psycopg_pool.ConnectionPool[Any], store: str) -> None:
+    """Close the pool of a store nobody closed (at exit, or when the store is collected):
+    psycopg_pool's own finalizer runs too late at exit and waits for its threads."""
+    warnings.warn(
+        f"{store} on pool {pool.name!r} was not closed: its pool was closed when the store "
+        "was collected or the interpreter exited; use `with store:` or `store.close()`",
+        ResourceWarning,
+        stacklevel=1,
+    )
+    pool.close()
+
+
 class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncStoreBase):
     """The PostgreSQL event store on a `psycopg_pool.ConnectionPool`.
 
     A store given a pool never opens or closes it. `from_url` makes a pool the store owns:
-    it opens at once (connecting in the background) and closes with the store.
+    it opens at once (connecting in the background) and closes with the store. One left
+    open is closed when it is collected or the interpreter exits, with a `ResourceWarning`.
     """
 
     _pool_class = psycopg_pool.ConnectionPool
     _pool_opens_at_once = True
     _pool: psycopg_pool.ConnectionPool[Any]
+    _finalizer: weakref.finalize[Any, Any] | None = None
+
+    def _close_if_left_open(self) -> None:
+        self._finalizer = weakref.finalize(self, _close_left_open, self._pool, type(self).__name__)
 
     @property
     def pool(self) -> psycopg_pool.ConnectionPool[Any]:
@@ -281,6 +303,8 @@ class SyncPostgreSQLEventStore(_PostgreSQLStore, SyncStoreBase):
             return driver.run(_log_horizon(self._ops), self._execute)
 
     def _release(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
         if self._owns_pool:
             self._pool.close()
 
