@@ -8,6 +8,7 @@ raises at the call and nothing is sent to the database.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Generator, Sequence
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, Protocol, TypeVar
@@ -159,7 +160,9 @@ class Operations:
                     continue  # a racing writer took the version: go again
                 rows = []
             if rows:
-                position, version = max(rows, key=lambda row: row[0])[:2]
+                # The last event's row: the one with the highest position.
+                last = rows[0] if len(rows) == 1 else max(rows, key=_first)
+                position, version = last[0], last[1]
                 return AppendResult.successful(version, position)
             status = yield self.queries.append_status(request)
             existing = [rules.ExistingEvent(*row[1:]) for row in status if row[1] is not None]
@@ -316,6 +319,9 @@ class Operations:
             last = rows[-1]
             if remaining is not None:
                 remaining -= len(rows)
+
+
+_first = operator.itemgetter(0)
 
 
 def _map(query: Query, interpret: Callable[[list[Row]], T]) -> Op[T]:
