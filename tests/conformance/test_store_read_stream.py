@@ -160,3 +160,24 @@ def test_long_stream_is_read_whole(store: SyncEventStore) -> None:
     assert _positions(list(store.read_stream(f"{aggregate_id}:Order", backward))) == list(
         range(1099, 499, -1)
     )
+
+
+@pytest.mark.parametrize("direction", list(ReadDirection))
+def test_bare_id_over_several_types_spans_pages(
+    store: SyncEventStore, direction: ReadDirection
+) -> None:
+    # More events than one page holds, the id's two streams interleaved in the log: pages
+    # continue in log order across the streams, whatever the direction.
+    aggregate_id = uuid4()
+    expected: list[tuple[str, int]] = []
+    for batch in range(8):
+        aggregate_type = ("Order", "Invoice")[batch % 2]
+        store.append_events(aggregate_id, aggregate_type, happened(aggregate_id, 100), -1)
+        version = batch // 2 * 100
+        expected += [(f"{aggregate_id}:{aggregate_type}", version + n) for n in range(1, 101)]
+    if direction is BACKWARD:
+        expected.reverse()
+    stored = list(store.read_stream(str(aggregate_id), ReadOptions(direction=direction)))
+    assert [(s.stream_id, s.stream_position) for s in stored] == expected
+    positions = [s.global_position for s in stored]
+    assert positions == sorted(positions, reverse=direction is BACKWARD)
