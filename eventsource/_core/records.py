@@ -183,11 +183,9 @@ def decode_event(row: Row, registry: EventRegistry) -> DomainEvent:
     running `__init__` (its validators), which makes reads several times cheaper. Classes
     that need their `__init__` (converters, a post-init hook) take the ordinary path.
     """
-    event_type = row[EVENT_TYPE]
-    payload, metadata = row[PAYLOAD], row[METADATA]
-    cls = registry.get(event_type)
-    data: dict[str, Any] = parse_json(payload)
-    metadata = parse_json(metadata)
+    cls = registry.get(row[EVENT_TYPE])
+    data: dict[str, Any] = parse_json(row[PAYLOAD])
+    metadata = parse_json(row[METADATA])
     try:
         steps = _STEPS[cls]
     except KeyError:

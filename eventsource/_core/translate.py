@@ -174,15 +174,16 @@ def is_busy(exc: Exception) -> bool:
 
     The statement rolled back whole, so running it again is safe.
     """
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF  # an extended code's primary code
-    return isinstance(exc, sqlite3.OperationalError) and code in _SQLITE_BUSY_CODES
+    return isinstance(exc, sqlite3.OperationalError) and _primary_code(exc) in _SQLITE_BUSY_CODES
 
 
 def missing_folder(exc: Exception, path: str) -> EventSourceError | None:
     """The error when SQLite could not open `path` because its folder does not exist (SQLite
     creates a database file, never its folder); None for any other failure."""
-    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
-    if not isinstance(exc, sqlite3.OperationalError) or code != sqlite3.SQLITE_CANTOPEN:
+    if (
+        not isinstance(exc, sqlite3.OperationalError)
+        or _primary_code(exc) != sqlite3.SQLITE_CANTOPEN
+    ):
         return None
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(folder):
@@ -204,11 +205,15 @@ def refused(exc: Exception) -> EventSourceError | None:
     if not isinstance(exc, psycopg.Error):
         return None
     message = str(exc)
-    for sqlstate, cause, pattern in _REFUSALS:
-        if exc.sqlstate == sqlstate or pattern.search(message):
-            text = f"PostgreSQL refused the connection: {cause} (SQLSTATE {sqlstate}): {message}"
-            return _chained(EventSourceError(text), exc)
-    return None
+    # The message names the cause more precisely than the SQLSTATE (several share 28000).
+    known = [r for r in _REFUSALS if r[2].search(message)] or [
+        r for r in _REFUSALS if r[0] == exc.sqlstate
+    ]
+    if not known:
+        return None
+    sqlstate, cause, _ = known[0]
+    text = f"PostgreSQL refused the connection: {cause} (SQLSTATE {sqlstate}): {message}"
+    return _chained(EventSourceError(text), exc)
 
 
 def not_accepting(exc: Exception, timeout: float) -> StoreUnavailableError:
@@ -216,6 +221,11 @@ def not_accepting(exc: Exception, timeout: float) -> StoreUnavailableError:
     being the last attempt's failure."""
     message = f"PostgreSQL accepted no connection within {timeout:g} s; last error: {exc}"
     return _chained(StoreUnavailableError(message), exc)
+
+
+def _primary_code(exc: Exception) -> int:
+    """A sqlite3 error's primary result code (an extended code's low byte)."""
+    return int(getattr(exc, "sqlite_errorcode", 0)) & 0xFF
 
 
 def _chained(error: _E, cause: BaseException) -> _E:
